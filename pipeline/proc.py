@@ -1,0 +1,48 @@
+"""The one helper every stage uses to run an external tool.
+
+Output is streamed live (Jenkins shows it as it comes), masked for secrets, and copied into a
+log file under ``reports/`` so nothing is lost when the console scrolls away.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Mapping, Sequence, TextIO
+
+from pipeline.errors import InputError
+from pipeline.secrets import mask, secret_values
+
+
+def python_tool(module: str, *args: str) -> list[str]:
+    """The command line that runs ``module`` with this interpreter, so the venv's tool is used."""
+    return [sys.executable, "-m", module, *args]
+
+
+def run(command: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+        log_file: Path | None = None, out: TextIO | None = None) -> int:
+    """Run ``command``, stream its merged output line by line, and return its exit code."""
+    stream = sys.stdout if out is None else out
+    full_env = {**os.environ, **(env or {})}
+    secrets = secret_values(full_env)
+    log = None
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log = log_file.open("w", encoding="utf-8")
+    try:
+        try:
+            process = subprocess.Popen(list(command), cwd=cwd, env=full_env, text=True,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, bufsize=1, errors="replace")
+        except FileNotFoundError as error:
+            raise InputError(f"cannot run {command[0]}: {error.strerror}") from error
+        assert process.stdout is not None
+        for line in process.stdout:
+            line = mask(line, secrets)
+            stream.write(line)
+            stream.flush()
+            if log is not None:
+                log.write(line)
+        return process.wait()
+    finally:
+        if log is not None:
+            log.close()

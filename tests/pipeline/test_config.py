@@ -1,0 +1,51 @@
+"""Loading the typed configuration from setup.cfg and the environment."""
+from pathlib import Path
+
+import pytest
+
+from pipeline import config as config_module
+from pipeline.errors import InputError
+
+
+def test_load_finds_the_project_from_a_subdirectory(project: Path) -> None:
+    config = config_module.load(project / "sample", environ={})
+    assert config.root == project
+    assert config.stages == ("lint", "typecheck", "test", "version")
+    assert config.reports_dir == project / "reports"
+    assert config.version_file == project / "version.txt"
+
+
+def test_environment_overrides_any_setting(project: Path) -> None:
+    config = config_module.load(project, environ={"PIPELINE_STAGES": "version,lint",
+                                                  "PIPELINE_REGISTRY": "r.example:5000"})
+    assert config.stages == ("version", "lint")
+    assert config.get("registry") == "r.example:5000"
+
+
+def test_missing_setting_names_the_key(project: Path) -> None:
+    config = config_module.load(project, environ={})
+    with pytest.raises(InputError, match=r"^setup.cfg \[pipeline\]: missing setting 'image'$"):
+        config.get("image")
+    assert config.get("image", "fallback") == "fallback"
+
+
+def test_no_project_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no setup.cfg with a \\[pipeline\\] section"):
+        config_module.find_root(tmp_path)
+
+
+def test_empty_stage_list_is_an_input_error(project: Path) -> None:
+    with pytest.raises(InputError, match="'stages' lists no stage"):
+        config_module.load(project, environ={"PIPELINE_STAGES": " , "})
+
+
+def test_unparsable_setup_cfg_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_text("[pipeline]\nstages = lint\nstages = test\n")
+    with pytest.raises(InputError, match="setup.cfg: While reading"):
+        config_module.load(tmp_path, environ={})
+
+
+def test_existing_paths_refuses_a_typo(project: Path) -> None:
+    config = config_module.load(project, environ={"PIPELINE_LINT_PATHS": "sample tset"})
+    with pytest.raises(InputError, match=r"lint_paths: no such path tset$"):
+        config.existing_paths("lint_paths")
