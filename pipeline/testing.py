@@ -60,7 +60,8 @@ def run_tests(config: Config) -> None:
     pytest_args = shlex.split(config.get("test_args", ""))
     command = proc.python_tool("coverage", "run", f"--rcfile={CONFIG_FILE}", "-m", "pytest",
                                f"--junitxml={junit}", *pytest_args)
-    code = proc.run(command, cwd=config.root)
+    # Every measured process, whatever its working directory, writes beside the project.
+    code = proc.run(command, cwd=config.root, env={"COVERAGE_FILE": str(_data_file(config))})
     total = _write_coverage_reports(config, measured)
     threshold = _fail_under(measured)
     counts = read_junit(junit) if junit.exists() else None
@@ -74,8 +75,12 @@ def run_tests(config: Config) -> None:
                           f"({CONFIG_FILE} [coverage:report] fail_under)")
 
 
+def _data_file(config: Config) -> Path:
+    return config.root / ".coverage"
+
+
 def _coverage(config: Config) -> coverage.Coverage:
-    return coverage.Coverage(data_file=str(config.root / ".coverage"),
+    return coverage.Coverage(data_file=str(_data_file(config)),
                              config_file=str(config.root / CONFIG_FILE))
 
 
