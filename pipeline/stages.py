@@ -18,9 +18,10 @@ class Stage:
 
 def registry() -> dict[str, Stage]:
     """Every known stage. Imported here, not at module level, so ``--help`` stays fast."""
-    from pipeline import lint, testing, typecheck, versioning
+    from pipeline import deploy, images, lint, push, testing, typecheck, versioning
 
-    known = (lint.STAGE, typecheck.STAGE, testing.STAGE, versioning.STAGE)
+    known = (lint.STAGE, typecheck.STAGE, testing.STAGE, versioning.STAGE, images.STAGE,
+             push.STAGE, deploy.STAGE)
     return {stage.name: stage for stage in known}
 
 

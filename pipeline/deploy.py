@@ -1,0 +1,128 @@
+"""Deploys, rollbacks, smoke checks and status of an environment, through Ansible playbooks.
+
+The playbooks hold the deploy sequence (lock, backup, migrate, start beside, health, switch,
+record); this module picks the inventory, says which image and build to ship, and turns a
+failed run into one line naming the host and the task.
+"""
+import getpass
+import json
+import os
+import socket
+import uuid
+from pathlib import Path
+
+from pipeline import ansible
+from pipeline.config import Config
+from pipeline.shipconfig import ShipSettings
+from pipeline.stages import Stage
+from pipeline.versioning import Version, read_version
+
+APPROVER_VARIABLE = "DEPLOY_APPROVED_BY"
+
+
+def deploy_id() -> str:
+    """A unique id for one run: the deploy lock's owner, so a run only ever frees its own lock."""
+    return uuid.uuid4().hex
+
+
+def holder() -> str:
+    """Who deploys, as the lock and the release record show it."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()} (pid {os.getpid()})"
+
+
+def deploy_vars(settings: ShipSettings, version: Version, run_id: str) -> dict[str, str | int]:
+    """What deploy.yml needs to know: the image, the build it must report, who deploys."""
+    return {"app_image": f"{settings.repository}:{version.docker_tag}",
+            "app_version": str(version), "app_build": version.build,
+            "deploy_id": run_id, "deploy_holder": holder(),
+            "deploy_approved_by": os.environ.get(APPROVER_VARIABLE, "") or "not required"}
+
+
+def _log(config: Config, name: str) -> Path:
+    return config.reports_dir / f"{name}.log"
+
+
+def _run_locked(config: Config, settings: ShipSettings, environment: str, playbook: str,
+                extra: dict[str, str | int], what: str, check: bool = False) -> None:
+    """Run a playbook that takes the deploy lock; free the lock if the run fails half-way."""
+    inventory = settings.inventory(environment)
+    log_file = _log(config, f"{playbook.removesuffix('.yml')}-{environment}")
+    try:
+        ansible.run_playbook(settings.ansible_dir, playbook, inventory, extra, what,
+                             log_file=log_file, check=check)
+    finally:
+        if not check:
+            ansible.run_playbook(settings.ansible_dir, "unlock.yml", inventory,
+                                 {"deploy_id": str(extra["deploy_id"])},
+                                 f"freeing the deploy lock of {environment}")
+
+
+def deploy(config: Config, environment: str, plan: bool = False) -> None:
+    """Deploy this checkout's version to ``environment`` (``plan``: say what would change)."""
+    settings = ShipSettings.from_config(config)
+    version = read_version(config)
+    extra = deploy_vars(settings, version, deploy_id())
+    verb = "planning the deploy" if plan else "deploy"
+    print(f"{verb} of {extra['app_image']} (build {version.build}) to {environment}")
+    _run_locked(config, settings, environment, "deploy.yml", extra,
+                f"{verb} of build {version.build} to {environment}", check=plan)
+    if not plan:
+        print(f"deployed build {version.build} to {environment}")
+
+
+def rollback(config: Config, environment: str, to_build: int | None = None,
+             allow_schema: bool = False) -> None:
+    """Switch ``environment`` back to the previous successful release (or ``to_build``)."""
+    settings = ShipSettings.from_config(config)
+    extra: dict[str, str | int] = {"deploy_id": deploy_id(), "deploy_holder": holder(),
+                                   "rollback_allow_schema": int(allow_schema)}
+    if to_build is not None:
+        extra["rollback_to"] = to_build
+    _run_locked(config, settings, environment, "rollback.yml", extra,
+                f"rollback of {environment}")
+
+
+def smoke(config: Config, environment: str) -> None:
+    """Check through the proxy that ``environment`` serves its recorded release."""
+    settings = ShipSettings.from_config(config)
+    ansible.run_playbook(settings.ansible_dir, "smoke.yml", settings.inventory(environment), {},
+                         f"smoke check of {environment}")
+
+
+def status_rows(reports: dict[str, dict[str, str]]) -> list[str]:
+    """One line per host: what its record says runs and what its /version answers."""
+    lines = [f"{'host':<24} {'recorded':<22} {'serving':<22} commit"]
+    for host, report in sorted(reports.items()):
+        lines.append(f"{host:<24} {report.get('recorded', '-'):<22} "
+                     f"{report.get('serving', '-'):<22} {report.get('commit', '-')}")
+    return lines
+
+
+def status(config: Config, environment: str | None) -> None:
+    """Print what release runs where, from each host's record and its ``/version``."""
+    settings = ShipSettings.from_config(config)
+    environment = environment or settings.deploy_environment
+    inventory = settings.inventory(environment)
+    out_dir = config.reports_dir / "status" / environment
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("*.json"):
+        old.unlink()
+    ansible.run_playbook(settings.ansible_dir, "status.yml", inventory,
+                         {"status_dir": str(out_dir)}, f"status of {environment}",
+                         log_file=_log(config, f"status-{environment}"))
+    reports = {path.stem: json.loads(path.read_text(encoding="utf-8"))
+               for path in out_dir.glob("*.json")}
+    print(f"{environment}:")
+    print("\n".join(status_rows(reports)))
+
+
+def _stage(config: Config) -> None:
+    deploy(config, ShipSettings.from_config(config).deploy_environment)
+
+
+STAGE = Stage(name="deploy", summary="deploy the built image with Ansible (setup.cfg "
+              "deploy_environment)", artifacts=(), run=_stage)
