@@ -1,0 +1,59 @@
+"""One clear line and the contract's exit code for each way reaching Jenkins can go wrong."""
+import pytest
+
+from tests.jenkins.conftest import TOKEN, run_cli
+from tests.jenkins.fake_jenkins import FakeJenkins
+
+COMMANDS = [("jenkins", "sync"), ("jenkins", "build", "--job", "app"),
+            ("jenkins", "status", "app"), ("jenkins", "approve", "app", "1")]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_unreachable_server_exits_1(command: tuple[str, ...], closed_port_url: str,
+                                    monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("JENKINS_URL", closed_port_url)
+    monkeypatch.setenv("JENKINS_USER", "ci")
+    monkeypatch.setenv("JENKINS_TOKEN", TOKEN)
+    code, out, err = run_cli(capsys, *command)
+    assert code == 1 and out == ""
+    assert err == f"pipeline: error: cannot reach Jenkins at {closed_port_url}: ConnectionError\n"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_bad_credentials_exit_2_without_showing_the_token(
+        command: tuple[str, ...], jenkins_env: FakeJenkins, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    jenkins_env.add_job("app")
+    monkeypatch.setenv("JENKINS_TOKEN", "wrong-token-999")
+    code, out, err = run_cli(capsys, *command)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1
+    assert "refused the credentials of 'ci' (HTTP 401)" in err
+    assert "wrong-token-999" not in err
+    assert jenkins_env.config_posts == [] and jenkins_env.queue == {}
+
+
+@pytest.mark.parametrize(("command", "message"), [
+    (("jenkins", "build", "--job", "nope"), "has no job 'nope'"),
+    (("jenkins", "status", "nope"), "has no job 'nope'"),
+    (("jenkins", "approve", "nope", "1"), "has no build #1 of job 'nope'"),
+    (("jenkins", "abort", "app", "7"), "has no build #7 of job 'app'"),
+])
+def test_unknown_job_or_build_exits_2(command: tuple[str, ...], message: str,
+                                      jenkins_env: FakeJenkins,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    jenkins_env.add_job("app")
+    code, out, err = run_cli(capsys, *command)
+    assert (code, out) == (2, "")
+    assert err.startswith("pipeline: error: Jenkins at ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_missing_settings_exit_2_before_any_request(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("JENKINS_URL", "JENKINS_USER", "JENKINS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert run_cli(capsys, "jenkins", "sync") == (
+        2, "", "pipeline: error: set JENKINS_URL, JENKINS_USER, JENKINS_TOKEN in the "
+               "environment to reach Jenkins\n")
