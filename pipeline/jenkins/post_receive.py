@@ -2,8 +2,11 @@
 """git post-receive hook: tell Jenkins which branches were pushed (installed by
 ``pipeline hooks install``; standard library only, since it runs on the git server).
 
-It calls the git plugin's ``/git/notifyCommit?url=REPO&branches=B&sha1=SHA`` for each pushed
-branch; Jenkins then builds the jobs that clone REPO. Jenkins being down or slow never fails
+It calls the git plugin's ``/git/notifyCommit?url=REPO&branches=B`` for each pushed branch;
+Jenkins then polls the jobs that clone REPO and builds what changed. With an access token it
+also sends ``sha1=SHA`` (build exactly that commit), which Jenkins accepts only with a token;
+tokenless polling works when Jenkins runs with
+``hudson.plugins.git.GitStatus.NOTIFY_COMMIT_ACCESS_CONTROL=disabled-for-polling``. Jenkins being down or slow never fails
 or holds up a push: the refs are already updated when this runs, each call has a short
 timeout, and every failure is one line on the pusher's terminal, with exit status 0.
 Settings live in the repository's git config (``jenkins.url``, ``jenkins.repositoryUrl``) and
@@ -43,9 +46,9 @@ def pushed_branches(lines: Iterable[str]) -> list[tuple[str, str]]:
 def notify_url(jenkins_url: str, repository_url: str, branch: str, sha: str,
                token: str | None) -> str:
     """The git plugin's notifyCommit URL for one pushed branch."""
-    query = {"url": repository_url, "branches": branch, "sha1": sha}
+    query = {"url": repository_url, "branches": branch}
     if token:
-        query["token"] = token
+        query.update(sha1=sha, token=token)
     return jenkins_url.rstrip("/") + "/git/notifyCommit?" + urllib.parse.urlencode(query)
 
 

@@ -57,7 +57,7 @@ def test_a_push_reaches_jenkins_and_queues_the_job_that_clones_the_repo(
     install(capsys, bare, fake.url)
     pushed = git("push", "origin", "main", cwd=clone)
     sha = git("rev-parse", "HEAD", cwd=clone).stdout.strip()
-    assert fake.notifications == [{"url": bare.as_uri(), "branches": "main", "sha1": sha}]
+    assert fake.notifications == [{"url": bare.as_uri(), "branches": "main"}]
     assert [item.job for item in fake.queue.values()] == ["app"]
     assert f"jenkins: main {sha[:8]}: Scheduled polling of app" in pushed.stderr
 
@@ -87,7 +87,9 @@ def test_the_access_token_is_kept_private_and_sent(
         token_file = bare / post_receive.TOKEN_FILE
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
         pushed = git("push", "origin", "main", cwd=clone)
-        assert fake.notifications[0]["token"] == "notify-secret-77"
+        sha = git("rev-parse", "HEAD", cwd=clone).stdout.strip()
+        assert fake.notifications == [{"url": bare.as_uri(), "branches": "main", "sha1": sha,
+                                       "token": "notify-secret-77"}]
         assert "notify-secret-77" not in pushed.stderr + capsys.readouterr().out
         token_file.write_text("wrong\n", encoding="utf-8")
         git("commit", "--allow-empty", "-m", "second", cwd=clone)
@@ -124,3 +126,32 @@ def test_install_refuses_bad_input_and_changes_nothing(
     completed = subprocess.run(["git", "config", "--get-regexp", "^jenkins\\."], cwd=bare,
                                capture_output=True, text=True, check=False)
     assert completed.stdout == ""
+
+
+def run_hook(bare: Path, lines: list[str], monkeypatch: pytest.MonkeyPatch,
+             capsys: pytest.CaptureFixture[str]) -> str:
+    """The hook's main in this process (as git runs it: GIT_DIR set), returning its stderr."""
+    monkeypatch.setenv("GIT_DIR", str(bare))
+    assert post_receive.main(lines, str(bare)) == 0
+    return capsys.readouterr().err
+
+
+def test_the_hook_without_settings_says_so_and_lets_the_push_be(
+        bare: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    err = run_hook(bare, [f"{'0' * 40} {'a' * 40} refs/heads/main\n"], monkeypatch, capsys)
+    assert err == "jenkins: jenkins.url or jenkins.repositoryUrl not set; not notified\n"
+
+
+def test_the_hook_notifies_each_branch_until_its_deadline(
+        fake: FakeJenkins, bare: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    install(capsys, bare, fake.url)
+    lines = [f"{'0' * 40} {'a' * 40} refs/heads/main\n", f"{'0' * 40} {'b' * 40} refs/heads/dev\n"]
+    err = run_hook(bare, lines, monkeypatch, capsys)
+    assert err.splitlines() == [
+        f"jenkins: main aaaaaaaa: No git jobs using repository: {bare.as_uri()} and branches: main",
+        f"jenkins: dev bbbbbbbb: No git jobs using repository: {bare.as_uri()} and branches: dev"]
+    monkeypatch.setattr(post_receive, "DEADLINE_SECONDS", 0.0)
+    err = run_hook(bare, lines, monkeypatch, capsys)
+    assert err.splitlines()[0] == "jenkins: out of time, main not notified (polling will find it)"
+    assert len(fake.notifications) == 2
