@@ -6,9 +6,10 @@ It calls the git plugin's ``/git/notifyCommit?url=REPO&branches=B`` for each pus
 Jenkins then polls the jobs that clone REPO and builds what changed. With an access token it
 also sends ``sha1=SHA`` (build exactly that commit), which Jenkins accepts only with a token;
 tokenless polling works when Jenkins runs with
-``hudson.plugins.git.GitStatus.NOTIFY_COMMIT_ACCESS_CONTROL=disabled-for-polling``. Jenkins being down or slow never fails
-or holds up a push: the refs are already updated when this runs, each call has a short
-timeout, and every failure is one line on the pusher's terminal, with exit status 0.
+``hudson.plugins.git.GitStatus.NOTIFY_COMMIT_ACCESS_CONTROL=disabled-for-polling``.
+Jenkins being down or slow never fails or holds up a push: the refs are already updated when
+this runs, each call has a short timeout, and every failure is one line on the pusher's
+terminal, with exit status 0.
 Settings live in the repository's git config (``jenkins.url``, ``jenkins.repositoryUrl``) and
 the optional access token in ``$GIT_DIR/jenkins-notify-token`` (mode 0600).
 """
