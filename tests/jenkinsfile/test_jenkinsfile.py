@@ -113,6 +113,7 @@ def test_deploys_hold_the_environment_lock_and_pass_milestones_in_order(
     build = builds["main_approved"]
     assert [(lock["resource"], lock["inversePrecedence"]) for lock in build.steps("lock")] == [
         ("deploy-staging", True), ("deploy-production", True)]
+    assert not any(lock["inNode"] for lock in build.steps("lock")), "waiting must hold no executor"
     assert [milestone["ordinal"] for milestone in build.steps("milestone")] == [1, 2, 3]
     deploys = [call for call in build.steps("sh") if " deploy " in call["script"]
                and "--plan" not in call["script"]]
