@@ -1,5 +1,4 @@
 """The real Jenkinsfile, played by the Groovy harness: what each kind of build does, in order."""
-import shutil
 from pathlib import Path
 
 import pytest
@@ -164,11 +163,21 @@ def test_properties_discard_old_builds_take_parameters_and_triggers(
 def test_a_jenkinsfile_that_does_not_compile_fails_the_harness(tmp_path: Path) -> None:
     broken = tmp_path / "Jenkinsfile"
     text = JENKINSFILE.read_text(encoding="utf-8")
-    shutil.copy(JENKINSFILE, broken)
-    broken.write_text(text.replace("void timedStage(String name, int minutes, Closure body) {",
-                                   "void timedStage(String name, int minutes, Closure body) {{"),
-                      encoding="utf-8")
+    opening = "void timedStage(String name, int minutes, Closure body) {"
+    assert opening in text
+    broken.write_text(text.replace(opening, opening + "{"), encoding="utf-8")
     completed = run_harness(broken, {"main": SCENARIOS["main_approved"]}, tmp_path)
     assert completed.returncode == 3
     assert "Jenkinsfile does not compile" in completed.stderr
     assert completed.stdout == ""
+
+
+def test_a_step_the_harness_does_not_know_fails_the_run(tmp_path: Path) -> None:
+    unknown = tmp_path / "Jenkinsfile"
+    unknown.write_text(JENKINSFILE.read_text(encoding="utf-8").replace(
+        "        timedStage('Setup', 15) { sh 'make setup' }",
+        "        timedStage('Setup', 15) { cleanWs(); sh 'make setup' }"), encoding="utf-8")
+    assert "cleanWs()" in unknown.read_text(encoding="utf-8")
+    completed = run_harness(unknown, {"main": SCENARIOS["main_approved"]}, tmp_path)
+    assert completed.returncode != 0
+    assert "cleanWs" in completed.stderr and completed.stdout == ""
