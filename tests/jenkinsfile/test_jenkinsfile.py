@@ -181,3 +181,10 @@ def test_a_step_the_harness_does_not_know_fails_the_run(tmp_path: Path) -> None:
     completed = run_harness(unknown, {"main": SCENARIOS["main_approved"]}, tmp_path)
     assert completed.returncode != 0
     assert "cleanWs" in completed.stderr and completed.stdout == ""
+
+
+@pytest.mark.parametrize("scenario", ["main_approved", "pull_request"])
+def test_the_jenkinsfile_is_thin_every_command_is_a_pipeline_stage(
+        builds: dict[str, Build], scenario: str) -> None:
+    for script in builds[scenario].scripts():
+        assert script == "make setup" or script.startswith(".venv/bin/python -m pipeline "), script
