@@ -1,0 +1,66 @@
+"""gunicorn settings for the app: ``gunicorn -c app/gunicorn.conf.py 'app:create_app()'``.
+
+Everything that differs between deploys comes from the environment (GUNICORN_BIND,
+GUNICORN_WORKERS or WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_GRACEFUL_TIMEOUT, LOG_LEVEL).
+The app itself is built once in the master before any worker starts, so a bad setting stops
+gunicorn with one line instead of every worker crashing in a loop.
+"""
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def env_int(name: str, default: int, minimum: int) -> int:
+    """An integer setting from the environment; a bad value ends gunicorn with one line."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        sys.exit(f"gunicorn.conf.py: {name} must be an integer >= {minimum}, got {raw!r}")
+    return value
+
+
+bind = [os.environ.get("GUNICORN_BIND", "").strip() or "0.0.0.0:8000"]
+workers = env_int("GUNICORN_WORKERS", env_int("WEB_CONCURRENCY", 2, 1), 1)
+worker_class = "gthread"
+threads = env_int("GUNICORN_THREADS", 4, 1)
+# A deploy switches traffic away, then stops the old container: in-flight requests finish first.
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30, 1)
+timeout = 30
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+loglevel = os.environ.get("LOG_LEVEL", "").strip().lower() or "info"
+
+
+def metrics_dir() -> Path | None:
+    """Where prometheus_client's multiprocess mode keeps the workers' metrics, if enabled."""
+    value = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    return Path(value) if value else None
+
+
+def on_starting(server: Any) -> None:
+    """Start from empty metrics and check the configuration once, in the master."""
+    from app import ConfigError, create_app
+
+    directory = metrics_dir()
+    if directory is not None and directory.is_dir():
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+    try:
+        create_app()
+    except ConfigError as error:
+        raise RuntimeError(f"configuration error: {error}") from None
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop a dead worker's live gauges from the shared metrics."""
+    if metrics_dir() is not None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

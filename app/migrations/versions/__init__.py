@@ -1,0 +1,1 @@
+"""The revisions, oldest first: e75588bf2531 (legacy init), 3f1c2b9d7a10 (visitor_total)."""

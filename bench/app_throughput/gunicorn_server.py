@@ -1,0 +1,81 @@
+"""The app under gunicorn with its real config (app/gunicorn.conf.py) on 127.0.0.1.
+
+Shared by the benchmark and the tests, so both measure and check what a deploy runs:
+several worker processes, prometheus multiprocess metrics, a graceful stop on SIGTERM.
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Mapping
+
+from bench.app_throughput.pg_cluster import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "app" / "gunicorn.conf.py"
+
+
+class GunicornServer:
+    """``with GunicornServer(env) as server:`` serves the app at ``server.url`` in the block."""
+
+    def __init__(self, env: Mapping[str, str], workers: int = 2, threads: int = 4) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workdir = Path(tempfile.mkdtemp(prefix="gunicorn-"))
+        self.log_path = self.workdir / "gunicorn.log"
+        metrics_dir = self.workdir / "metrics"
+        metrics_dir.mkdir()
+        self.env = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                    "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads),
+                    "GUNICORN_GRACEFUL_TIMEOUT": "10",
+                    "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30) -> "GunicornServer":
+        """Start gunicorn and return once ``/healthz`` answers."""
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "app:create_app()"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}: {self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
+                    return self
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer within {timeout} s: {self.log()}")
+
+    def log(self) -> str:
+        """What gunicorn printed so far (access log and errors)."""
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 20) -> int:
+        """Graceful stop (SIGTERM, as Docker sends); returns gunicorn's exit code."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def __enter__(self) -> "GunicornServer":
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()

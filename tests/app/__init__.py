@@ -1,0 +1,1 @@
+"""Tests of the visitor-counter app (app/), against real PostgreSQL and SQLite."""

@@ -1,0 +1,53 @@
+"""The helpers the app's tests and benchmark share: finding PostgreSQL, reading wrk's output."""
+from pathlib import Path
+
+import pytest
+
+from bench.app_throughput.pg_cluster import PostgresNotInstalled, find_bin_dir, with_database
+from bench.app_throughput.wrk import parse
+
+WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000/
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     9.10ms    3.21ms  41.02ms   71.40%
+    Req/Sec     1.77k   130.55     2.05k    68.00%
+  Latency Distribution
+     50%    8.52ms
+     75%   10.60ms
+     90%   13.11ms
+     99%    1.02s
+  35281 requests in 10.01s, 9.02MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+  Non-2xx or 3xx responses: 4
+Requests/sec:   3524.71
+Transfer/sec:    922.32KB
+"""
+
+
+def test_wrk_figures_are_read_with_their_units() -> None:
+    result = parse(WRK_OUTPUT)
+    assert (result.requests, result.requests_per_second) == (35281, 3524.71)
+    assert result.p99_ms == pytest.approx(1020.0)
+    assert result.errors == 7
+
+
+def test_unexpected_wrk_output_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="unexpected wrk output"):
+        parse("wrk: command failed")
+
+
+def test_missing_postgresql_says_how_to_install_it(tmp_path: Path) -> None:
+    with pytest.raises(PostgresNotInstalled, match=r"apt-get install -y postgresql"):
+        find_bin_dir(tmp_path)
+
+
+def test_the_newest_installed_postgresql_is_used(tmp_path: Path) -> None:
+    for version in ("9", "15", "13"):
+        (tmp_path / version / "bin").mkdir(parents=True)
+        (tmp_path / version / "bin" / "initdb").touch()
+    assert find_bin_dir(tmp_path) == tmp_path / "15" / "bin"
+
+
+def test_database_urls_keep_the_server_and_change_the_database() -> None:
+    assert with_database("postgresql+psycopg://app:pw@db:5433/postgres", "test_1") == \
+        "postgresql://app:pw@db:5433/test_1"

@@ -1,0 +1,71 @@
+"""app/gunicorn.conf.py: settings from the environment, and its hooks (gunicorn runs the file)."""
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CONFIG = Path(__file__).resolve().parents[2] / "app" / "gunicorn.conf.py"
+
+
+def load(monkeypatch: pytest.MonkeyPatch, **environ: str) -> dict[str, Any]:
+    for name in ("GUNICORN_BIND", "GUNICORN_WORKERS", "WEB_CONCURRENCY", "GUNICORN_THREADS",
+                 "GUNICORN_GRACEFUL_TIMEOUT", "LOG_LEVEL", "PROMETHEUS_MULTIPROC_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(CONFIG))
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load(monkeypatch)
+    assert config["bind"] == ["0.0.0.0:8000"]
+    assert (config["workers"], config["threads"], config["graceful_timeout"]) == (2, 4, 30)
+    assert (config["accesslog"], config["loglevel"]) == ("-", "info")
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load(monkeypatch, GUNICORN_BIND="127.0.0.1:9000", WEB_CONCURRENCY="3",
+                  GUNICORN_THREADS="8", GUNICORN_GRACEFUL_TIMEOUT="5", LOG_LEVEL="WARNING")
+    assert config["bind"] == ["127.0.0.1:9000"]
+    assert (config["workers"], config["threads"], config["graceful_timeout"]) == (3, 8, 5)
+    assert config["loglevel"] == "warning"
+
+
+def test_gunicorn_workers_wins_over_web_concurrency(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load(monkeypatch, GUNICORN_WORKERS="5", WEB_CONCURRENCY="3")["workers"] == 5
+
+
+@pytest.mark.parametrize("value", ["0", "many", "-2"])
+def test_a_bad_number_stops_gunicorn_with_one_line(monkeypatch: pytest.MonkeyPatch,
+                                                   value: str) -> None:
+    with pytest.raises(SystemExit) as raised:
+        load(monkeypatch, GUNICORN_WORKERS=value)
+    assert str(raised.value) == (
+        f"gunicorn.conf.py: GUNICORN_WORKERS must be an integer >= 1, got {value!r}")
+
+
+def test_on_starting_clears_stale_metrics_and_checks_the_app(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    stale = tmp_path / "counter_123.db"
+    stale.write_bytes(b"old")
+    config = load(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'visitors.db'}")
+    config["on_starting"](None)
+    assert not stale.exists()
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "lots")
+    with pytest.raises(RuntimeError, match="^configuration error: TRUSTED_PROXY_HOPS must be"):
+        config["on_starting"](None)
+
+
+def test_child_exit_marks_the_worker_dead(monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    live_gauge = tmp_path / "gauge_livesum_4242.db"
+    live_gauge.write_bytes(b"")
+    config = load(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+
+    class Worker:
+        pid = 4242
+
+    config["child_exit"](None, Worker())
+    assert not live_gauge.exists()
