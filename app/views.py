@@ -24,6 +24,8 @@ def current_build() -> BuildInfo:
 @blueprint.get("/")
 def index() -> Response | tuple[Response, int] | str:
     """Count this visit and show the statistics, the release and who deployed it."""
+    if request.method == "HEAD":  # monitors probing the page are not visitors
+        return Response(mimetype="text/html")
     try:
         ip = canonical_address(request.remote_addr)
     except InvalidAddress as error:

@@ -46,6 +46,12 @@ def test_the_page_counts_each_visit_and_shows_the_release(make_app: AppFactory) 
     assert stored_visits(app) == {"203.0.113.9": 4, "198.51.100.1": 1}
 
 
+def test_a_head_request_is_answered_without_counting_a_visit(migrated_app: Flask) -> None:
+    response = migrated_app.test_client().head("/", environ_base=PEER)
+    assert (response.status_code, response.mimetype) == (200, "text/html")
+    assert stored_visits(migrated_app) == {}
+
+
 def test_version_reports_the_build(migrated_app: Flask) -> None:
     assert migrated_app.test_client().get("/version").get_json() == {
         "version": "1.4.2+build.57", "build": 57, "commit": "0123abc",
