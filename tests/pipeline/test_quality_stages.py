@@ -24,6 +24,7 @@ def test_lint_failure_lists_the_problems_and_exits_1(project: Path) -> None:
     assert len((project / "reports" / "flake8.txt").read_text().splitlines()) == 2
 
 
+@pytest.mark.slow
 def test_typecheck_failure_exits_1_with_junit(project: Path) -> None:
     write(project, "sample/wrong.py", "def half(number: int) -> int:\n    return number / 2\n")
     result = run_cli(project, "typecheck")
@@ -33,6 +34,7 @@ def test_typecheck_failure_exits_1_with_junit(project: Path) -> None:
     assert ElementTree.parse(project / "reports" / "mypy-junit.xml").getroot() is not None
 
 
+@pytest.mark.slow
 def test_typecheck_passes_on_typed_code(project: Path) -> None:
     result = run_cli(project, "typecheck")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -2,6 +2,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from pipeline.runner import Outcome, summary_table
 
 from .conftest import run_cli, write
@@ -35,6 +37,7 @@ def test_run_stops_at_the_first_failure(project: Path) -> None:
     assert "version  skipped" in result.stdout
 
 
+@pytest.mark.slow
 def test_keep_going_runs_the_rest_and_still_fails(project: Path) -> None:
     write(project, "sample/messy.py", "import os\n")
     result = run_cli(project, "run", "--stages", "lint,version", "--keep-going")
@@ -43,6 +46,7 @@ def test_keep_going_runs_the_rest_and_still_fails(project: Path) -> None:
     assert (project / "version.txt").read_text() == "1.4.2+build.8\n"
 
 
+@pytest.mark.slow
 def test_run_plays_configured_stages_in_order(project: Path) -> None:
     result = run_cli(project, "run", env={"PIPELINE_STAGES": "typecheck, lint, version"})
     assert result.returncode == 0, result.stdout + result.stderr

@@ -68,6 +68,7 @@ def test_bad_build_number_changes_nothing(project: Path) -> None:
     assert (project / "version.txt").read_text() == "1.4.2+build.7\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("part, expected", [("major", "2.0.0+build.7"),
                                             ("minor", "1.5.0+build.7"),
                                             ("patch", "1.4.3+build.7")])
