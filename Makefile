@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES_TEST := postgresql
 
-.PHONY: help setup test test-fast pipeline lint typecheck clean
+.PHONY: help setup test test-fast pipeline lint typecheck clean provision deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ test-fast: setup ## run the fast tests only, in seconds
 pipeline: setup ## run the pipeline locally, as Jenkins would
 	@./.ci/apt-require $(SYSTEM_PACKAGES_TEST)
 	$(PY) -m pipeline run
+
+provision: setup ## prepare this machine for deploys: Docker engine, registry, base images
+	$(PY) -m pipeline provision local
+
+deploy: provision ## build the next build of this checkout and deploy it to this machine
+	PIPELINE_STAGES=version,build,push,deploy $(PY) -m pipeline run
 
 clean: ## remove reports and caches (keeps .venv)
 	rm -rf reports .coverage .coverage.* .mypy_cache .pytest_cache

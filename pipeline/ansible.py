@@ -8,7 +8,7 @@ import json
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO, cast
 
@@ -18,8 +18,12 @@ from pipeline.errors import StageFailed
 ExtraVars = Mapping[str, str | int | bool]
 
 _TASK = re.compile(r"^TASK \[(?P<task>.*?)\] \**$")
-_FATAL = re.compile(r"^fatal: \[(?P<host>[^\]]+)\]: (?P<kind>FAILED|UNREACHABLE)! =>(?P<rest>.*)$")
+# A task's failure, or one item's failure in a loop.
+_FATAL = re.compile(r"^(?:fatal: \[(?P<host>[^\]]+)\]: (?:FAILED|UNREACHABLE)!"
+                    r"|failed: \[(?P<item_host>[^\]]+)\] \(item=.*\)) =>(?P<rest>.*)$")
 _MESSAGE = re.compile(r"^\s*\"?msg\"?:\s*(?P<msg>.+?),?$")
+# YAML block scalars: the message is on the lines that follow.
+_BLOCK_INDICATORS = ("|", "|-", "|+", ">", ">-", ">+")
 _IGNORING = "...ignoring"
 
 
@@ -41,18 +45,25 @@ class ProgressWatcher(io.TextIOBase):
         self._task = ""
         self._candidate: TaskFailure | None = None
         self._awaiting_message = False
+        self._block_indent: int | None = None
+        self._block: list[str] = []
+        self._partial = ""
         self.failure: TaskFailure | None = None
 
     def write(self, text: str) -> int:
-        """Forward ``text``; every line of it updates what the watcher knows."""
+        """Forward ``text``; every complete line of it updates what the watcher knows."""
         self._stream.write(text)
         self._stream.flush()
-        for line in text.splitlines():
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
             self._read_line(line)
         return len(text)
 
     def close_run(self) -> TaskFailure | None:
         """The failure, once the output is over (a last candidate counts)."""
+        if self._partial:
+            self._read_line(self._partial)
+            self._partial = ""
         self._settle()
         return self.failure
 
@@ -67,21 +78,43 @@ class ProgressWatcher(io.TextIOBase):
         if task:
             self._task = task.group("task")
         elif fatal:
-            self._candidate = TaskFailure(fatal.group("host"), self._task,
-                                          _message(fatal.group("rest")))
+            host = fatal.group("host") or fatal.group("item_host")
+            self._candidate = TaskFailure(host, self._task, _message(fatal.group("rest")))
             self._awaiting_message = not self._candidate.message
-        elif self._awaiting_message and self._candidate is not None:
-            found = _MESSAGE.match(line)
-            if found:
-                self._candidate = TaskFailure(self._candidate.host, self._candidate.task,
-                                              _unquote(found.group("msg")))
-                self._awaiting_message = False
+        elif self._candidate is not None:
+            self._read_result_line(self._candidate, line)
+
+    def _read_result_line(self, candidate: TaskFailure, line: str) -> None:
+        """Pick ``msg`` out of a YAML result, whether inline or a block scalar."""
+        indent = len(line) - len(line.lstrip())
+        if self._block_indent is not None:
+            if line.strip() and indent > self._block_indent:
+                self._block.append(line.strip())
+                return
+            message = " ".join(self._block)
+            self._candidate = replace(candidate, message=message)
+            self._block_indent = None
+            return
+        if not self._awaiting_message:
+            return
+        found = _MESSAGE.match(line)
+        if found is None:
+            return
+        message = _unquote(found.group("msg"))
+        self._awaiting_message = False
+        if message in _BLOCK_INDICATORS:
+            self._block_indent, self._block = indent, []
+        else:
+            self._candidate = replace(candidate, message=message)
 
     def _settle(self) -> None:
+        if self._candidate is not None and self._block_indent is not None:
+            self._candidate = replace(self._candidate, message=" ".join(self._block))
         if self._candidate is not None and self.failure is None:
             self.failure = self._candidate
         self._candidate = None
         self._awaiting_message = False
+        self._block_indent = None
 
 
 def _message(rest: str) -> str:
@@ -100,14 +133,11 @@ def _unquote(text: str) -> str:
     return text
 
 
-def playbook_command(playbook: Path, inventory: Path, extra_vars: ExtraVars,
-                     check: bool = False) -> list[str]:
+def playbook_command(playbook: Path, inventory: Path, extra_vars: ExtraVars) -> list[str]:
     """The ansible-playbook command line, run with this interpreter (the venv's Ansible)."""
     command = proc.python_tool("ansible.cli.playbook", "-i", str(inventory), str(playbook))
     if extra_vars:
         command += ["--extra-vars", json.dumps(dict(extra_vars), sort_keys=True)]
-    if check:
-        command += ["--check", "--diff"]
     return command
 
 
@@ -118,10 +148,10 @@ def ansible_env(ansible_dir: Path) -> dict[str, str]:
 
 
 def run_playbook(ansible_dir: Path, playbook: str, inventory: Path, extra_vars: ExtraVars,
-                 what: str, log_file: Path | None = None, check: bool = False) -> None:
+                 what: str, log_file: Path | None = None) -> None:
     """Run ``playbook`` streaming its tasks; a failure names the host and the task."""
     watcher = ProgressWatcher(sys.stdout)
-    command = playbook_command(ansible_dir / playbook, inventory, extra_vars, check)
+    command = playbook_command(ansible_dir / playbook, inventory, extra_vars)
     code = proc.run(command, cwd=ansible_dir, env=ansible_env(ansible_dir), log_file=log_file,
                     out=cast(TextIO, watcher))
     failure = watcher.close_run()

@@ -47,31 +47,44 @@ def _log(config: Config, name: str) -> Path:
 
 
 def _run_locked(config: Config, settings: ShipSettings, environment: str, playbook: str,
-                extra: dict[str, str | int], what: str, check: bool = False) -> None:
+                extra: dict[str, str | int], what: str) -> None:
     """Run a playbook that takes the deploy lock; free the lock if the run fails half-way."""
     inventory = settings.inventory(environment)
     log_file = _log(config, f"{playbook.removesuffix('.yml')}-{environment}")
     try:
         ansible.run_playbook(settings.ansible_dir, playbook, inventory, extra, what,
-                             log_file=log_file, check=check)
+                             log_file=log_file)
     finally:
-        if not check:
-            ansible.run_playbook(settings.ansible_dir, "unlock.yml", inventory,
-                                 {"deploy_id": str(extra["deploy_id"])},
-                                 f"freeing the deploy lock of {environment}")
+        ansible.run_playbook(settings.ansible_dir, "unlock.yml", inventory,
+                             {"deploy_id": str(extra["deploy_id"])},
+                             f"freeing the deploy lock of {environment}")
 
 
 def deploy(config: Config, environment: str, plan: bool = False) -> None:
     """Deploy this checkout's version to ``environment`` (``plan``: say what would change)."""
     settings = ShipSettings.from_config(config)
+    inventory = settings.inventory(environment)
     version = read_version(config)
-    extra = deploy_vars(settings, version, deploy_id())
-    verb = "planning the deploy" if plan else "deploy"
-    print(f"{verb} of {extra['app_image']} (build {version.build}) to {environment}")
+    url_file = config.reports_dir / f"url-{environment}.txt"
+    url_file.unlink(missing_ok=True)
+    extra = {**deploy_vars(settings, version, deploy_id()), "deploy_url_file": str(url_file)}
+    if plan:
+        ansible.run_playbook(settings.ansible_dir, "plan.yml", inventory, extra,
+                             f"planning the deploy of build {version.build} to {environment}")
+        return
+    print(f"deploy of {extra['app_image']} (build {version.build}) to {environment}")
     _run_locked(config, settings, environment, "deploy.yml", extra,
-                f"{verb} of build {version.build} to {environment}", check=plan)
-    if not plan:
-        print(f"deployed build {version.build} to {environment}")
+                f"deploy of build {version.build} to {environment}")
+    url = url_file.read_text(encoding="utf-8").strip() if url_file.is_file() else "?"
+    print(f"deployed build {version.build} to {environment}: {url}")
+
+
+def provision(config: Config, environment: str) -> None:
+    """Prepare ``environment``'s hosts: Docker engine, registry and base images where needed."""
+    settings = ShipSettings.from_config(config)
+    ansible.run_playbook(settings.ansible_dir, "provision.yml", settings.inventory(environment),
+                         {}, f"provisioning {environment}",
+                         log_file=_log(config, f"provision-{environment}"))
 
 
 def rollback(config: Config, environment: str, to_build: int | None = None,
@@ -93,13 +106,17 @@ def smoke(config: Config, environment: str) -> None:
                          f"smoke check of {environment}")
 
 
+STATUS_COLUMNS = ("host", "recorded", "serving", "commit", "deployed_at", "deployed_by")
+
+
 def status_rows(reports: dict[str, dict[str, str]]) -> list[str]:
-    """One line per host: what its record says runs and what its /version answers."""
-    lines = [f"{'host':<24} {'recorded':<22} {'serving':<22} commit"]
-    for host, report in sorted(reports.items()):
-        lines.append(f"{host:<24} {report.get('recorded', '-'):<22} "
-                     f"{report.get('serving', '-'):<22} {report.get('commit', '-')}")
-    return lines
+    """A table, one line per host: what its record says runs and what its /version answers."""
+    rows = [list(STATUS_COLUMNS)]
+    rows += [[host, *(str(report.get(key, "-")) for key in STATUS_COLUMNS[1:])]
+             for host, report in sorted(reports.items())]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(STATUS_COLUMNS))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+            for row in rows]
 
 
 def status(config: Config, environment: str | None) -> None:

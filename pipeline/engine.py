@@ -47,7 +47,7 @@ def pick_base_image(client: docker.DockerClient, wanted: str, fallback: str) -> 
         print(f"base image {wanted} cannot be pulled: using the local {fallback}")
         return fallback
     raise StageFailed(f"base image {wanted} cannot be pulled and the local fallback {fallback} "
-                      "is missing; build it with `make base-images`")
+                      "is missing; build it with `make provision`")
 
 
 def stream_progress(chunks: Iterable[dict[str, Any]], action: str) -> Iterator[dict[str, Any]]:

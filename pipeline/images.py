@@ -52,7 +52,7 @@ def human_size(size: int) -> str:
     return f"{size / 1_000_000:.1f}MB"
 
 
-def build(config: Config) -> BuiltImage:
+def build(config: Config, no_cache: bool = False) -> BuiltImage:
     """Prepare the wheelhouse, build the image with streamed progress, tag it, report it."""
     settings = ShipSettings.from_config(config)
     version = read_version(config)
@@ -66,7 +66,7 @@ def build(config: Config) -> BuiltImage:
     chunks = client.api.build(path=str(config.root),
                               dockerfile=str(settings.dockerfile.relative_to(config.root)),
                               tag=references[0], buildargs=args, rm=True, forcerm=True,
-                              pull=False, decode=True)
+                              pull=False, nocache=no_cache, decode=True)
     image_id = ""
     for chunk in engine.stream_progress(chunks, "docker build"):
         image_id = chunk.get("aux", {}).get("ID", image_id)

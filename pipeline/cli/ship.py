@@ -21,7 +21,10 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                     "here (setup.cfg's app extra), streaming progress; prints the image id and "
                     "size. Uses base_image, or the local base_image_fallback when it cannot "
                     "be pulled.")
-    build.set_defaults(handler=lambda config, args: images.build(config), stage="build")
+    build.add_argument("--no-cache", action="store_true",
+                       help="rebuild every layer (a cold build)")
+    build.set_defaults(handler=lambda config, args: images.build(config, args.no_cache),
+                       stage="build")
     push_parser = subparsers.add_parser(
         "push", help="push the built image's tags to the registry",
         description="Push X.Y.Z-build.N, git-SHA and latest to setup.cfg [pipeline] registry.")
@@ -34,7 +37,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                     "failing host and task.")
     _environment(deploy_parser)
     deploy_parser.add_argument("--plan", action="store_true",
-                               help="show what the deploy would change (Ansible check mode)")
+                               help="only say what the deploy would change: the release, pending "
+                                    "migrations")
     deploy_parser.set_defaults(handler=_deploy, stage="deploy")
     rollback = subparsers.add_parser(
         "rollback", help="switch an environment back to its previous release",
@@ -57,6 +61,14 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                     "recorded release and what /version answers.")
     _environment(status, optional=True)
     status.set_defaults(handler=lambda config, args: deploy.status(config, args.environment))
+    provision = subparsers.add_parser(
+        "provision", help="prepare an environment's hosts for deploys",
+        description="Run ansible/provision.yml: install and start the Docker engine, the "
+                    "image registry (on the registry group's hosts) and the base images, built "
+                    "from Debian's packages when no registry has them.")
+    _environment(provision)
+    provision.set_defaults(handler=lambda config, args: deploy.provision(config,
+                                                                         args.environment))
 
 
 def _deploy(config: Config, args: argparse.Namespace) -> None:

@@ -1,0 +1,97 @@
+"""``python -m bench.deploy``: build and deploy figures on this machine.
+
+- cold build: every layer rebuilt (``--no-cache``), the wheelhouse already on disk;
+- cached build: the same after a code-only change (one line added to the app), which the
+  Dockerfile's layer order should make a small fraction of the cold one;
+- deploy: build 1 to an isolated stack, then build 2 under a bounded load on 127.0.0.1, with
+  the requests served and failed while it switched.
+Works on a copy of the build context, so the checkout and the `local` deployment are untouched.
+"""
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.deploy.load import Load
+from bench.deploy.stack import REPO_ROOT, ShipStack
+from pipeline import config as config_module
+from pipeline import images
+from pipeline.config import Config
+
+CONTEXT = ("setup.cfg", "pyproject.toml", "version.txt", ".dockerignore", "app", "docker",
+           "build/wheelhouse")
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Seconds ``action`` took."""
+    started = time.monotonic()
+    action()
+    return time.monotonic() - started
+
+
+def copy_context(target: Path) -> Config:
+    """A copy of what the build reads, as a project of its own."""
+    for name in CONTEXT:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "instance"))
+        else:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return config_module.load(target, {"PIPELINE_IMAGE_NAME": "visitors-bench"})
+
+
+def build_figures(workdir: Path) -> tuple[float, float]:
+    """Cold and cached (code-only change) build seconds."""
+    config = copy_context(workdir)
+    images.build(config)  # the wheelhouse, and the base image present, before timing
+    cold = timed(lambda: images.build(config, no_cache=True))
+    with (workdir / "app" / "__init__.py").open("a", encoding="utf-8") as source:
+        source.write("# a code-only change for the benchmark\n")
+    cached = timed(lambda: images.build(config))
+    return cold, cached
+
+
+def deploy_figures(stack: ShipStack) -> tuple[float, float, int, int]:
+    """Seconds of a first deploy and of a redeploy under load; requests served and failed."""
+    first = timed(lambda: _check(stack.pipeline("run", "--stages", "version,build,deploy")))
+    _check(stack.pipeline("run", "--stages", "version,build"))
+    with Load(stack.url("/version"), workers=3, max_seconds=300) as load:
+        time.sleep(1)
+        redeploy = timed(lambda: _check(stack.pipeline("deploy", stack.environment)))
+        time.sleep(1)
+    return first, redeploy, load.result.served, load.result.failed
+
+
+def _check(result: "subprocess.CompletedProcess[str]") -> None:
+    if result.returncode != 0:
+        sys.exit(f"bench.deploy: a step failed:\n{result.stdout[-3000:]}{result.stderr}")
+
+
+def main() -> int:
+    """Measure and print the figures."""
+    (REPO_ROOT / "build").mkdir(exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-deploy-", dir=REPO_ROOT / "build"))
+    stack = ShipStack(workdir / "stack")
+    try:
+        cold, cached = build_figures(workdir / "context")
+        first, redeploy, served, failed = deploy_figures(stack)
+    finally:
+        stack.destroy()
+        shutil.rmtree(workdir)
+    print("\nbench.deploy")
+    print(f"  cold build (no cache)        {cold:7.1f} s")
+    print(f"  cached build (code change)   {cached:7.1f} s"
+          f"   ratio cached/cold {cached / cold:.2f}")
+    print(f"  first deploy (db, proxy, b1) {first:7.1f} s")
+    print(f"  redeploy under load (b2)     {redeploy:7.1f} s")
+    print(f"  requests during the redeploy: served {served}, failed {failed}")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

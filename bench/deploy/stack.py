@@ -1,0 +1,122 @@
+"""An isolated copy of the real deploy target on this machine, for tests and the benchmark.
+
+Same playbooks, roles and local inventory as `make deploy`, but its own stack name (so its own
+containers, network, volume and state directory), its own loopback port, image name, version
+file and reports: it never touches the developer's `local` deployment or version.txt.
+"""
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import docker
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LOCAL_INVENTORY = REPO_ROOT / "ansible" / "inventories" / "local"
+REGISTRY = "127.0.0.1:5000"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ShipStack:
+    """One throwaway environment named ``environment``, deployed by the real pipeline CLI."""
+
+    def __init__(self, workdir: Path, environment: str = "shiptest",
+                 health_timeout: int = 20) -> None:
+        self.workdir = workdir
+        self.environment = environment
+        self.name = f"vt{uuid.uuid4().hex[:8]}"
+        self.port = free_port()
+        self.image_name = f"visitors-{self.name}"
+        self.version_file = workdir / "version.txt"
+        self.reports = workdir / "reports"
+        self.state_dir = workdir / "state"
+        self._write_inventory(health_timeout)
+        self.set_build(0)
+
+    def _write_inventory(self, health_timeout: int) -> None:
+        inventory = self.workdir / "inventories" / self.environment
+        (inventory / "group_vars").mkdir(parents=True)
+        (inventory / "hosts.yml").write_text(
+            (LOCAL_INVENTORY / "hosts.yml").read_text(encoding="utf-8"), encoding="utf-8")
+        local_vars = yaml.safe_load(
+            (LOCAL_INVENTORY / "group_vars" / "all.yml").read_text(encoding="utf-8"))
+        local_vars.update({"stack_name": self.name, "stack_dir": str(self.state_dir),
+                           "proxy_port": self.port, "app_health_timeout": health_timeout})
+        (inventory / "group_vars" / "all.yml").write_text(yaml.safe_dump(local_vars),
+                                                          encoding="utf-8")
+
+    def env(self) -> dict[str, str]:
+        """The environment that points the pipeline at this stack."""
+        return {**os.environ,
+                "PIPELINE_INVENTORIES_DIR": str(self.workdir / "inventories"),
+                "PIPELINE_ENVIRONMENTS": self.environment,
+                "PIPELINE_DEPLOY_ENVIRONMENT": self.environment,
+                "PIPELINE_IMAGE_NAME": self.image_name,
+                "PIPELINE_VERSION_FILE": str(self.version_file),
+                "PIPELINE_REPORTS_DIR": str(self.reports)}
+
+    def command(self, *args: str) -> list[str]:
+        """``python -m pipeline ARGS``."""
+        return [sys.executable, "-m", "pipeline", *args]
+
+    def pipeline(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        """Run the real CLI against this stack and capture what it said."""
+        return subprocess.run(self.command(*args), cwd=REPO_ROOT, env=self.env(), text=True,
+                              capture_output=True, timeout=timeout, check=False)
+
+    def start_pipeline(self, *args: str) -> "subprocess.Popen[str]":
+        """Start the real CLI in the background (for concurrent deploys)."""
+        return subprocess.Popen(self.command(*args), cwd=REPO_ROOT, env=self.env(), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def set_build(self, build: int) -> None:
+        """Make the stack's version file say build ``build``."""
+        self.version_file.write_text(f"0.1.0+build.{build}\n", encoding="utf-8")
+
+    def image(self, build: int) -> str:
+        """The reference the build stage gives build ``build``."""
+        return f"{REGISTRY}/{self.image_name}:0.1.0-build.{build}"
+
+    def url(self, path: str = "/") -> str:
+        """A URL of the stack's proxy on loopback."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    @property
+    def lock_file(self) -> Path:
+        """The environment's deploy lock, present while a deploy runs."""
+        return self.state_dir / "deploy.lock"
+
+    def sql(self, query: str) -> str:
+        """Run ``query`` in the stack's database and return psql's unaligned output."""
+        argv = ["docker", "exec", f"{self.name}-db", "psql", "--username", "visitors",
+                "--dbname", "visitors", "--tuples-only", "--no-align", "--command", query]
+        return subprocess.run(argv, text=True, capture_output=True, check=True).stdout.strip()
+
+    def app_containers(self) -> list[str]:
+        """Names of the stack's release containers, running or not."""
+        client = docker.from_env()
+        prefix = f"{self.name}-app-"
+        return sorted(container.name for container in client.containers.list(all=True)
+                      if container.name.startswith(prefix))
+
+    def destroy(self) -> None:
+        """Remove every container, volume, network and image of this stack."""
+        client = docker.from_env()
+        for container in client.containers.list(all=True):
+            if container.name.startswith(f"{self.name}-"):
+                container.remove(force=True, v=True)
+        for volume in client.volumes.list(filters={"name": self.name}):
+            volume.remove(force=True)
+        for network in client.networks.list(names=[self.name]):
+            network.remove()
+        for image in client.images.list(name=f"{REGISTRY}/{self.image_name}"):
+            client.images.remove(image.id, force=True)

@@ -1,0 +1,1 @@
+"""Tests of images, registry pushes and Ansible deploys."""

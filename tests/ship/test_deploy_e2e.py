@@ -1,0 +1,220 @@
+"""The whole deploy path for real: pipeline stages, playbooks, engine, PostgreSQL, nginx.
+
+One environment per module, taken through a release history in order (each fixture is one
+step and depends on the previous one), so a handful of real deploys cover every behaviour:
+build 1 deployed by the pipeline's stages; build 2 under load while a second deploy is refused;
+an image that never turns healthy (build 3); a migration that fails (build 4); a rollback; a
+redeploy of what already runs (changed=0).
+"""
+import io
+import json
+import subprocess
+import tarfile
+import time
+import urllib.request
+from dataclasses import dataclass
+
+import docker
+import pytest
+
+from bench.deploy.load import Load, LoadResult
+from bench.deploy.stack import ShipStack
+
+pytestmark = pytest.mark.slow
+
+SHIP_STAGES = "version,build,push,deploy"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A deploy step's outcome: the CLI's exit code and output, and the load it ran under."""
+
+    returncode: int
+    output: str
+    load: LoadResult
+
+
+def version_served(stack: ShipStack) -> dict[str, object]:
+    """The proxy's /version answer."""
+    with urllib.request.urlopen(stack.url("/version"), timeout=10) as response:
+        answer = json.loads(response.read())
+    assert isinstance(answer, dict)
+    return answer
+
+
+def visit(stack: ShipStack, times: int) -> None:
+    """Count ``times`` visits through the proxy."""
+    for _ in range(times):
+        with urllib.request.urlopen(stack.url("/"), timeout=10) as response:
+            assert response.status == 200
+
+
+def visitor_rows(stack: ShipStack) -> str:
+    """The visitor table's rows, as psql prints them."""
+    return stack.sql("SELECT ip, visits FROM visitor ORDER BY ip")
+
+
+def derived_image(stack: ShipStack, base_build: int, build: int, dockerfile_tail: str,
+                  files: dict[str, str] | None = None) -> None:
+    """Tag an image for ``build`` made from ``base_build``'s plus a few Dockerfile lines."""
+    lines = [f"FROM {stack.image(base_build)}", "USER root",
+             *(f"COPY {name} /srv/{name}" for name in files or {}),
+             f"ENV APP_VERSION=0.1.0+build.{build}", "USER 10001:10001", dockerfile_tail]
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as archive:
+        for name, text in {"Dockerfile": "\n".join(lines) + "\n", **(files or {})}.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    context.seek(0)
+    client = docker.from_env()
+    client.images.build(fileobj=context, custom_context=True, tag=stack.image(build), rm=True)
+
+
+def deploy_under_load(stack: ShipStack, *args: str) -> Step:
+    """Run the CLI while a bounded load asks the proxy for /version."""
+    with Load(stack.url("/version"), workers=3, max_seconds=300) as load:
+        time.sleep(1)
+        result = stack.pipeline(*args)
+        time.sleep(1)
+    return Step(result.returncode, result.stdout + result.stderr, load.result)
+
+
+@pytest.fixture(scope="module")
+def first(stack: ShipStack) -> Step:
+    """Build 1 deployed by the same stages `make deploy` runs."""
+    result = stack.pipeline("run", "--stages", SHIP_STAGES)
+    return Step(result.returncode, result.stdout + result.stderr, LoadResult())
+
+
+@pytest.fixture(scope="module")
+def second(stack: ShipStack, first: Step) -> tuple[Step, subprocess.CompletedProcess[str]]:
+    """Build 2 deployed under load, while a second deploy of the environment is attempted."""
+    assert first.returncode == 0, first.output[-4000:]
+    visit(stack, 3)
+    built = stack.pipeline("run", "--stages", "version,build,push")
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr
+    with Load(stack.url("/version"), workers=3, max_seconds=300) as load:
+        time.sleep(1)
+        deploying = stack.start_pipeline("deploy", stack.environment)
+        deadline = time.monotonic() + 120
+        while not stack.lock_file.exists() and deploying.poll() is None:
+            assert time.monotonic() < deadline, "the first deploy never took its lock"
+            time.sleep(0.2)
+        refused = stack.pipeline("deploy", stack.environment)
+        output, _ = deploying.communicate(timeout=900)
+        time.sleep(1)
+    return Step(deploying.returncode, output, load.result), refused
+
+
+@pytest.fixture(scope="module")
+def unhealthy(stack: ShipStack, second: tuple[Step, subprocess.CompletedProcess[str]]) -> Step:
+    """Build 3: an image whose healthcheck never passes."""
+    derived_image(stack, 2, 3, 'HEALTHCHECK --interval=1s --timeout=1s --retries=1 CMD ["false"]')
+    stack.set_build(3)
+    return deploy_under_load(stack, "deploy", stack.environment)
+
+
+@pytest.fixture(scope="module")
+def bad_migration(stack: ShipStack, unhealthy: Step) -> tuple[Step, str, str]:
+    """Build 4: a migration that creates a table, then fails. Returns schema and rows before."""
+    head = stack.sql("SELECT version_num FROM alembic_version")
+    rows = visitor_rows(stack)
+    migration = (f'revision = "badbad000004"\ndown_revision = "{head}"\n'
+                 "from alembic import op\nimport sqlalchemy as sa\n\n\n"
+                 "def upgrade():\n"
+                 '    op.create_table("ship_test_marker", sa.Column("id", sa.Integer))\n'
+                 '    op.execute("SELECT 1/0")\n\n\n'
+                 "def downgrade():\n    pass\n")
+    name = "app/migrations/versions/badbad000004_fails.py"
+    derived_image(stack, 2, 4, "", files={name: migration})
+    stack.set_build(4)
+    return deploy_under_load(stack, "deploy", stack.environment), head, rows
+
+
+@pytest.fixture(scope="module")
+def rolled_back(stack: ShipStack, bad_migration: tuple[Step, str, str]) -> tuple[Step, str]:
+    """Roll back from build 2 to build 1 under load; returns the rows before it."""
+    visit(stack, 2)
+    rows = visitor_rows(stack)
+    return deploy_under_load(stack, "rollback", stack.environment), rows
+
+
+def test_the_pipeline_stages_deploy_build_1(stack: ShipStack, first: Step) -> None:
+    assert first.returncode == 0, first.output[-4000:]
+    assert version_served(stack)["build"] == 1
+    assert f"deployed build 1 to {stack.environment}: {stack.url('/')}" in first.output
+    assert stack.app_containers() == [f"{stack.name}-app-b1"]
+
+
+def test_a_redeploy_under_load_drops_no_request(
+        stack: ShipStack, second: tuple[Step, subprocess.CompletedProcess[str]]) -> None:
+    step, _ = second
+    assert step.returncode == 0, step.output[-4000:]
+    assert version_served(stack)["build"] == 2
+    assert step.load.failed == 0, step.load.errors
+    assert step.load.served > 50
+    assert step.load.builds == {1, 2}
+    assert stack.app_containers() == [f"{stack.name}-app-b2"]
+
+
+def test_a_second_deploy_at_once_is_refused_with_the_holder(
+        second: tuple[Step, subprocess.CompletedProcess[str]]) -> None:
+    _, refused = second
+    assert refused.returncode == 1
+    error = refused.stderr.strip().splitlines()[-1]
+    assert "another deploy holds the lock" in error
+    assert "build 2" in error and "pid" in error
+
+
+def test_an_image_that_never_turns_healthy_is_not_released(
+        stack: ShipStack, unhealthy: Step) -> None:
+    assert unhealthy.returncode == 1
+    error = unhealthy.output.strip().splitlines()[-1]
+    assert error.startswith("pipeline: error: deploy of build 3")
+    assert "on host localhost at task 'app : Check that the new release became healthy'" in error
+    assert unhealthy.load.failed == 0, unhealthy.load.errors
+    assert unhealthy.load.builds == {2}
+    assert version_served(stack)["build"] == 2
+    assert stack.app_containers() == [f"{stack.name}-app-b2"]
+    assert not stack.lock_file.exists()
+
+
+def test_a_failing_migration_stops_before_the_switch_and_changes_nothing(
+        stack: ShipStack, bad_migration: tuple[Step, str, str]) -> None:
+    step, head, rows = bad_migration
+    assert step.returncode == 1
+    error = step.output.strip().splitlines()[-1]
+    assert "at task 'Check that the migrations succeeded" in error
+    assert "division by zero" in error
+    assert stack.sql("SELECT version_num FROM alembic_version") == head
+    assert stack.sql("SELECT to_regclass('ship_test_marker') IS NULL") == "t"
+    assert visitor_rows(stack) == rows
+    assert step.load.failed == 0, step.load.errors
+    assert version_served(stack)["build"] == 2
+    assert stack.app_containers() == [f"{stack.name}-app-b2"]
+
+
+def test_rollback_serves_the_previous_release_and_keeps_the_rows(
+        stack: ShipStack, rolled_back: tuple[Step, str]) -> None:
+    step, rows = rolled_back
+    assert step.returncode == 0, step.output[-4000:]
+    assert version_served(stack)["build"] == 1
+    assert step.load.failed == 0, step.load.errors
+    assert visitor_rows(stack) == rows
+    assert stack.app_containers() == [f"{stack.name}-app-b1"]
+    status = stack.pipeline("status", stack.environment)
+    assert status.returncode == 0, status.stdout[-2000:]
+    assert "0.1.0+build.1" in status.stdout.splitlines()[-1]
+
+
+def test_deploying_what_already_runs_changes_nothing(
+        stack: ShipStack, rolled_back: tuple[Step, str]) -> None:
+    stack.set_build(1)
+    result = stack.pipeline("deploy", stack.environment)
+    assert result.returncode == 0, result.stdout[-4000:]
+    recaps = [line for line in result.stdout.splitlines() if line.startswith("localhost ")]
+    assert recaps and all(" changed=0 " in line for line in recaps), recaps
+    smoke = stack.pipeline("smoke", stack.environment)
+    assert smoke.returncode == 0, smoke.stdout[-2000:]
