@@ -28,10 +28,17 @@ def has_image(client: docker.DockerClient, reference: str) -> bool:
     return True
 
 
+def split_reference(reference: str) -> tuple[str, str]:
+    """``host:5000/name:tag`` -> (``host:5000/name``, ``tag``); no tag means ``latest``."""
+    repository, colon, tag = reference.rpartition(":")
+    if not colon or "/" in tag:
+        return reference, "latest"
+    return repository, tag
+
+
 def try_pull(client: docker.DockerClient, reference: str) -> bool:
     """Pull ``reference``; False (not an error) when no registry can give it."""
-    repository, _, tag = reference.rpartition(":") if ":" in reference.split("/")[-1] else (
-        reference, "", "latest")
+    repository, tag = split_reference(reference)
     try:
         client.images.pull(repository, tag=tag)
     except (APIError, ImageNotFound):

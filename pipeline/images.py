@@ -74,7 +74,7 @@ def build(config: Config, no_cache: bool = False) -> BuiltImage:
         raise StageFailed("docker build finished without an image id")
     image = client.images.get(image_id)
     for reference in references[1:]:
-        repository, _, tag = reference.rpartition(":")
+        repository, tag = engine.split_reference(reference)
         image.tag(repository, tag=tag)
     built = BuiltImage(image.id, int(image.attrs["Size"]), references)
     print(f"built {built.image_id} ({human_size(built.size)}) from base {base}")

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.deploy.load import Load
-from bench.deploy.stack import REPO_ROOT, ShipStack
+from bench.deploy.stack import REGISTRY, REPO_ROOT, ShipStack, remove_images
 from pipeline import config as config_module
 from pipeline import images
 from pipeline.config import Config
 
+BENCH_IMAGE = "visitors-bench"
 CONTEXT = ("setup.cfg", "pyproject.toml", "version.txt", ".dockerignore", "app", "docker",
            "build/wheelhouse")
 
@@ -42,7 +43,7 @@ def copy_context(target: Path) -> Config:
         else:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
-    return config_module.load(target, {"PIPELINE_IMAGE_NAME": "visitors-bench"})
+    return config_module.load(target, {"PIPELINE_IMAGE_NAME": BENCH_IMAGE})
 
 
 def build_figures(workdir: Path) -> tuple[float, float]:
@@ -82,6 +83,7 @@ def main() -> int:
         first, redeploy, served, failed = deploy_figures(stack)
     finally:
         stack.destroy()
+        remove_images(f"{REGISTRY}/{BENCH_IMAGE}")
         shutil.rmtree(workdir)
     print("\nbench.deploy")
     print(f"  cold build (no cache)        {cold:7.1f} s")

@@ -26,6 +26,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def remove_images(repository: str) -> None:
+    """Remove every tag of ``repository`` (layers another image still uses stay)."""
+    client = docker.from_env()
+    for image in client.images.list(name=repository):
+        for tag in image.tags:
+            if tag.startswith(f"{repository}:"):
+                client.images.remove(tag)
+
+
 class ShipStack:
     """One throwaway environment named ``environment``, deployed by the real pipeline CLI."""
 
@@ -118,5 +127,4 @@ class ShipStack:
             volume.remove(force=True)
         for network in client.networks.list(names=[self.name]):
             network.remove()
-        for image in client.images.list(name=f"{REGISTRY}/{self.image_name}"):
-            client.images.remove(image.id, force=True)
+        remove_images(f"{REGISTRY}/{self.image_name}")

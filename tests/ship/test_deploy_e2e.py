@@ -89,12 +89,19 @@ def first(stack: ShipStack) -> Step:
 
 
 @pytest.fixture(scope="module")
-def second(stack: ShipStack, first: Step) -> tuple[Step, subprocess.CompletedProcess[str]]:
-    """Build 2 deployed under load, while a second deploy of the environment is attempted."""
+def planned(stack: ShipStack, first: Step) -> subprocess.CompletedProcess[str]:
+    """Build 2 built and pushed, then `deploy --plan` (which must change nothing)."""
     assert first.returncode == 0, first.output[-4000:]
-    visit(stack, 3)
     built = stack.pipeline("run", "--stages", "version,build,push")
     assert built.returncode == 0, built.stdout[-4000:] + built.stderr
+    return stack.pipeline("deploy", stack.environment, "--plan")
+
+
+@pytest.fixture(scope="module")
+def second(stack: ShipStack, planned: subprocess.CompletedProcess[str]
+           ) -> tuple[Step, subprocess.CompletedProcess[str]]:
+    """Build 2 deployed under load, while a second deploy of the environment is attempted."""
+    visit(stack, 3)
     with Load(stack.url("/version"), workers=3, max_seconds=300) as load:
         time.sleep(1)
         deploying = stack.start_pipeline("deploy", stack.environment)
@@ -145,6 +152,16 @@ def test_the_pipeline_stages_deploy_build_1(stack: ShipStack, first: Step) -> No
     assert first.returncode == 0, first.output[-4000:]
     assert version_served(stack)["build"] == 1
     assert f"deployed build 1 to {stack.environment}: {stack.url('/')}" in first.output
+    assert stack.app_containers() == [f"{stack.name}-app-b1"]
+
+
+def test_a_plan_says_what_would_change_and_changes_nothing(
+        stack: ShipStack, planned: subprocess.CompletedProcess[str]) -> None:
+    assert planned.returncode == 0, planned.stdout[-4000:] + planned.stderr
+    assert "release: 0.1.0+build.1 -> 0.1.0+build.2" in planned.stdout
+    assert "start build 2 beside the old release, then switch" in planned.stdout
+    assert "(no migration)" in planned.stdout
+    assert version_served(stack)["build"] == 1
     assert stack.app_containers() == [f"{stack.name}-app-b1"]
 
 

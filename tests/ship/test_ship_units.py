@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ansible, deploy, images, wheelhouse
+from pipeline import ansible, deploy, engine, images, wheelhouse
 from pipeline import config as config_module
 from pipeline.config import Config
 from pipeline.errors import InputError, StageFailed
@@ -38,6 +38,16 @@ def test_build_args_bake_version_commit_time_and_base() -> None:
     assert args == {"BASE_IMAGE": "pipeline/python:3.11-bookworm", "APP_VERSION": "0.2.0+build.9",
                     "APP_COMMIT": "abc", "APP_BUILT_AT": "2026-11-23T08:00:00+00:00",
                     "APP_SOURCE": "https://example.org/repo"}
+
+
+@pytest.mark.parametrize(("reference", "parts"), [
+    ("python:3.11-slim-bookworm", ("python", "3.11-slim-bookworm")),
+    ("127.0.0.1:5000/visitors:0.1.0-build.3", ("127.0.0.1:5000/visitors", "0.1.0-build.3")),
+    ("127.0.0.1:5000/visitors", ("127.0.0.1:5000/visitors", "latest")),
+    ("nginx", ("nginx", "latest"))])
+def test_references_split_into_repository_and_tag(reference: str,
+                                                  parts: tuple[str, str]) -> None:
+    assert engine.split_reference(reference) == parts
 
 
 def test_sizes_read_like_the_docker_cli() -> None:
