@@ -6,9 +6,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES_TEST := postgresql
+# PostgreSQL for the app's tests; groovy (2.4, Jenkins' line) and git for the Jenkinsfile's.
+SYSTEM_PACKAGES_TEST := postgresql groovy git
+JENKINSFILE_LINT := tests/jenkinsfile/node_modules/.bin/npm-groovy-lint
 
-.PHONY: help setup test test-fast pipeline lint typecheck clean provision deploy
+.PHONY: help setup test test-fast test-deps pipeline bench-app bench-deploy clean provision deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,22 +24,39 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat -e '.[dev]'
 	@touch $@
 
-test: setup ## run the whole test suite (starts the services it needs)
-	@./.ci/apt-require $(SYSTEM_PACKAGES_TEST)
+test: test-deps ## run the whole test suite (starts the services it needs)
 	$(PY) -m pytest
 
-test-fast: setup ## run the fast tests only, in seconds
+test-fast: test-deps ## run the fast tests only, in seconds
 	$(PY) -m pytest -m "not slow" -q
 
-pipeline: setup ## run the pipeline locally, as Jenkins would
+# What the tests need besides .venv; the Docker engine, registry and base images are prepared
+# by the deploy tests themselves, through `pipeline provision local`.
+test-deps: setup $(JENKINSFILE_LINT)
 	@./.ci/apt-require $(SYSTEM_PACKAGES_TEST)
+
+# npm-groovy-lint, pinned by its lock file. It needs Node 20 or newer: Debian 12's own npm
+# package brings Node 18, so it is installed only when no npm is there at all.
+$(JENKINSFILE_LINT): tests/jenkinsfile/package.json tests/jenkinsfile/package-lock.json
+	@command -v npm >/dev/null || ./.ci/apt-require npm
+	npm ci --prefix tests/jenkinsfile --no-audit --no-fund --loglevel=error
+	@touch $@
+
+pipeline: test-deps provision ## run the whole pipeline as Jenkins does: lint ... deploy to local
 	$(PY) -m pipeline run
 
 provision: setup ## prepare this machine for deploys: Docker engine, registry, base images
 	$(PY) -m pipeline provision local
 
-deploy: provision ## build the next build of this checkout and deploy it to this machine
-	PIPELINE_STAGES=version,build,push,deploy $(PY) -m pipeline run
+deploy: pipeline ## the main job: prepare this machine, run the whole pipeline, print the URL
+	@echo "build $$($(PY) -m pipeline version) serves at $$(cat reports/url-local.txt)"
+
+bench-app: setup ## benchmark the app: gunicorn + PostgreSQL under wrk on 127.0.0.1
+	@./.ci/apt-require postgresql wrk
+	$(PY) -m bench.app_throughput
+
+bench-deploy: provision ## benchmark builds and a deploy under load on 127.0.0.1
+	$(PY) -m bench.deploy
 
 clean: ## remove reports and caches (keeps .venv)
 	rm -rf reports .coverage .coverage.* .mypy_cache .pytest_cache

@@ -36,6 +36,10 @@ class Config:
         """A setting holding a comma- or space-separated list."""
         return split_list(self.get(key, default))
 
+    def display(self, path: Path) -> str:
+        """A path as people read it: relative to the project when inside it, else absolute."""
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
+
     def existing_paths(self, key: str) -> list[str]:
         """A list of project paths, each checked: a typo must not silently check nothing."""
         paths = self.get_list(key, ".")

@@ -19,7 +19,7 @@ def lint(config: Config) -> None:
     if code != 0:
         problems = _count_lines(report)
         raise StageFailed(
-            f"flake8 found {problems} problem(s), listed in {_relative(config, report)}"
+            f"flake8 found {problems} problem(s), listed in {config.display(report)}"
             if problems else f"flake8 failed with exit code {code}")
     print(f"flake8: no problems in {' '.join(paths)}")
 
@@ -29,10 +29,6 @@ def _count_lines(path: Path) -> int:
         return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
     except OSError:
         return 0
-
-
-def _relative(config: Config, path: Path) -> str:
-    return str(path.relative_to(config.root))
 
 
 STAGE = Stage(name="lint", summary="flake8 over the project", artifacts=(f"reports/{REPORT}",),

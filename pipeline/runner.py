@@ -45,7 +45,7 @@ def run_pipeline(config: Config, names: tuple[str, ...] | None = None,
             print(f"pipeline: {stage.name} failed: {error}", file=stream, flush=True)
             first_error = first_error or error
     print(summary_table(outcomes), file=stream, flush=True)
-    print(f"stage records: {reports.pipeline_json(config).relative_to(config.root)}", file=stream)
+    print(f"stage records: {config.display(reports.pipeline_json(config))}", file=stream)
     if first_error is not None:
         failed = [outcome.name for outcome in outcomes if outcome.status == "failed"]
         raise type(first_error)(f"pipeline failed at {', '.join(failed)}: {first_error}")

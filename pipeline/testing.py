@@ -67,7 +67,7 @@ def run_tests(config: Config) -> None:
     counts = read_junit(junit) if junit.exists() else None
     print(f"tests: {counts or 'no JUnit report'}; "
           f"coverage {total:.1f}% (threshold {threshold:g}%); reports in "
-          f"{reports.relative_to(config.root)}/")
+          f"{config.display(reports)}/")
     if code != 0:
         raise StageFailed(f"tests failed (pytest exit code {code}): {counts or 'no report'}")
     if total < threshold:

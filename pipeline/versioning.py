@@ -59,7 +59,7 @@ def read_version(config: Config) -> Version:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InputError(f"{path}: cannot read version file: {error.strerror}") from error
-    return parse(text, str(path.relative_to(config.root)))
+    return parse(text, config.display(path))
 
 
 def write_version(config: Config, version: Version) -> None:

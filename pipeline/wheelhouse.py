@@ -46,7 +46,7 @@ def prepare(config: Config, wheelhouse: Path) -> Path:
     """Make sure ``wheelhouse`` holds wheels for every app requirement; returns its path."""
     text = requirements_text(app_requirements(config.root / CONFIG_FILE))
     if is_current(wheelhouse, text):
-        print(f"wheelhouse {wheelhouse.relative_to(config.root)} is up to date")
+        print(f"wheelhouse {config.display(wheelhouse)} is up to date")
         return wheelhouse
     wheelhouse.mkdir(parents=True, exist_ok=True)
     marker = wheelhouse / REQUIREMENTS

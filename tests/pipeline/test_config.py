@@ -5,6 +5,7 @@ import pytest
 
 from pipeline import config as config_module
 from pipeline.errors import InputError
+from pipeline.versioning import read_version
 
 
 def test_load_finds_the_project_from_a_subdirectory(project: Path) -> None:
@@ -49,3 +50,20 @@ def test_existing_paths_refuses_a_typo(project: Path) -> None:
     config = config_module.load(project, environ={"PIPELINE_LINT_PATHS": "sample tset"})
     with pytest.raises(InputError, match=r"lint_paths: no such path tset$"):
         config.existing_paths("lint_paths")
+
+
+def test_display_is_relative_inside_the_project_and_absolute_outside(
+        project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    config = config_module.load(project, environ={})
+    outside = tmp_path_factory.mktemp("elsewhere") / "version.txt"
+    assert config.display(project / "reports" / "junit.xml") == "reports/junit.xml"
+    assert config.display(outside) == str(outside)
+
+
+def test_a_version_file_outside_the_project_is_named_in_full(
+        project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere") / "version.txt"
+    outside.write_text("not a version\n")
+    config = config_module.load(project, environ={"PIPELINE_VERSION_FILE": str(outside)})
+    with pytest.raises(InputError, match=f"^{outside}: malformed version"):
+        read_version(config)
