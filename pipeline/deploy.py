@@ -17,8 +17,6 @@ from pipeline.shipconfig import ShipSettings
 from pipeline.stages import Stage
 from pipeline.versioning import Version, read_version
 
-APPROVER_VARIABLE = "DEPLOY_APPROVED_BY"
-
 
 def deploy_id() -> str:
     """A unique id for one run: the deploy lock's owner, so a run only ever frees its own lock."""
@@ -34,12 +32,17 @@ def holder() -> str:
     return f"{user}@{socket.gethostname()} (pid {os.getpid()})"
 
 
-def deploy_vars(settings: ShipSettings, version: Version, run_id: str) -> dict[str, str | int]:
-    """What deploy.yml needs to know: the image, the build it must report, who deploys."""
+def deploy_vars(settings: ShipSettings, version: Version, run_id: str,
+                approved_by: str = "") -> dict[str, str | int]:
+    """What deploy.yml needs to know: the image, the build it must report, who deploys.
+
+    ``approved_by`` is who answered Jenkins' approval (``PIPELINE_APPROVED_BY``, set by the
+    Jenkinsfile); it goes into the release record.
+    """
     return {"app_image": f"{settings.repository}:{version.docker_tag}",
             "app_version": str(version), "app_build": version.build,
             "deploy_id": run_id, "deploy_holder": holder(),
-            "deploy_approved_by": os.environ.get(APPROVER_VARIABLE, "") or "not required"}
+            "deploy_approved_by": approved_by or "not required"}
 
 
 def _log(config: Config, name: str) -> Path:
@@ -67,7 +70,8 @@ def deploy(config: Config, environment: str, plan: bool = False) -> None:
     version = read_version(config)
     url_file = config.reports_dir / f"url-{environment}.txt"
     url_file.unlink(missing_ok=True)
-    extra = {**deploy_vars(settings, version, deploy_id()), "deploy_url_file": str(url_file)}
+    extra = {**deploy_vars(settings, version, deploy_id(), config.get("approved_by", "")),
+             "deploy_url_file": str(url_file)}
     if plan:
         ansible.run_playbook(settings.ansible_dir, "plan.yml", inventory, extra,
                              f"planning the deploy of build {version.build} to {environment}")

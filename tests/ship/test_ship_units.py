@@ -231,6 +231,9 @@ def test_deploy_vars_name_image_build_and_holder() -> None:
     assert extra["app_image"] == "127.0.0.1:5000/visitors:0.1.0-build.12"
     assert extra["app_version"] == "0.1.0+build.12" and extra["app_build"] == 12
     assert extra["deploy_id"] == "run-1" and "pid" in str(extra["deploy_holder"])
+    assert extra["deploy_approved_by"] == "not required"
+    approved = deploy.deploy_vars(settings, Version(0, 1, 0, 12), "run-2", "alice")
+    assert approved["deploy_approved_by"] == "alice"
 
 
 def test_status_rows_line_up() -> None:
