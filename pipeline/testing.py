@@ -3,21 +3,24 @@
 JUnit XML for the test results, Cobertura XML for the Coverage plugin, HTML for people. The
 reports are written even when tests fail, because that is when they are needed most.
 """
+import configparser
+import json
 import shlex
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
-import coverage
-
 from pipeline import proc
 from pipeline.config import CONFIG_FILE, Config
-from pipeline.errors import StageFailed
+from pipeline.errors import InputError, StageFailed
 from pipeline.stages import Stage
 
 JUNIT = "junit.xml"
 COVERAGE_XML = "coverage.xml"
 HTML_DIR = "htmlcov"
+COVERAGE_JSON = "coverage.json"
+# `coverage report` exits with 2 when the total is under fail_under.
+COVERAGE_BELOW_THRESHOLD = 2
 
 
 @dataclass(frozen=True)
@@ -55,54 +58,57 @@ def run_tests(config: Config) -> None:
     reports.mkdir(parents=True, exist_ok=True)
     junit = reports / JUNIT
     junit.unlink(missing_ok=True)
-    measured = _coverage(config)
-    measured.erase()
+    _coverage(config, "erase")
     pytest_args = shlex.split(config.get("test_args", ""))
-    command = proc.python_tool("coverage", "run", f"--rcfile={CONFIG_FILE}", "-m", "pytest",
-                               f"--junitxml={junit}", *pytest_args)
-    # Every measured process, whatever its working directory, writes beside the project.
-    code = proc.run(command, cwd=config.root, env={"COVERAGE_FILE": str(_data_file(config))})
-    total = _write_coverage_reports(config, measured)
-    threshold = _fail_under(measured)
+    code = _coverage(config, "run", "-m", "pytest", f"--junitxml={junit}", *pytest_args)
+    total, below_threshold = _write_coverage_reports(config)
     counts = read_junit(junit) if junit.exists() else None
+    threshold = fail_under(config)
     print(f"tests: {counts or 'no JUnit report'}; "
           f"coverage {total:.1f}% (threshold {threshold:g}%); reports in "
           f"{config.display(reports)}/")
     if code != 0:
         raise StageFailed(f"tests failed (pytest exit code {code}): {counts or 'no report'}")
-    if total < threshold:
+    if below_threshold:
         raise StageFailed(f"coverage {total:.1f}% is below the threshold {threshold:g}% "
                           f"({CONFIG_FILE} [coverage:report] fail_under)")
 
 
-def _data_file(config: Config) -> Path:
-    return config.root / ".coverage"
+def fail_under(config: Config) -> float:
+    """The threshold in setup.cfg's [coverage:report] fail_under; 0 when unset."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(config.root / CONFIG_FILE, encoding="utf-8")
+    try:
+        return parser.getfloat("coverage:report", "fail_under", fallback=0.0)
+    except ValueError as error:
+        raise InputError(f"{CONFIG_FILE} [coverage:report] fail_under: {error}") from error
 
 
-def _coverage(config: Config) -> coverage.Coverage:
-    return coverage.Coverage(data_file=str(_data_file(config)),
-                             config_file=str(config.root / CONFIG_FILE))
+def _coverage(config: Config, command: str, *args: str) -> int:
+    """Run one coverage command on the project's data, however deep the process tree goes.
+
+    Coverage runs as a tool, never through its API in this process: a second Coverage object
+    in a process that is itself measured (as in this project's own tests) loses that data.
+    """
+    tool = proc.python_tool("coverage", command, f"--rcfile={CONFIG_FILE}", *args)
+    return proc.run(tool, cwd=config.root, env={"COVERAGE_FILE": str(config.root / ".coverage")})
 
 
-def _fail_under(measured: coverage.Coverage) -> float:
-    """The threshold from [coverage:report] fail_under; 0 when unset."""
-    value = measured.get_option("report:fail_under")
-    return float(value) if isinstance(value, (int, float, str)) and value != "" else 0.0
-
-
-def _write_coverage_reports(config: Config, measured: coverage.Coverage) -> float:
-    """Combine the data of every process, write Cobertura and HTML, return the total percent."""
-    measured.combine(keep=False)
-    measured.save()
-    if not measured.get_data().measured_files():
+def _write_coverage_reports(config: Config) -> tuple[float, bool]:
+    """Combine every process's data, write the reports; the total and whether it is too low."""
+    if _coverage(config, "combine", "-q") != 0:
         print("coverage: no data was collected")
-        return 0.0
+        return 0.0, True
     reports = config.reports_dir
-    measured.xml_report(outfile=str(reports / COVERAGE_XML))
-    measured.html_report(directory=str(reports / HTML_DIR))
-    return measured.report()
+    _coverage(config, "xml", "-q", "-o", str(reports / COVERAGE_XML))
+    _coverage(config, "html", "-q", "-d", str(reports / HTML_DIR))
+    _coverage(config, "json", "-q", "-o", str(reports / COVERAGE_JSON))
+    below_threshold = _coverage(config, "report") == COVERAGE_BELOW_THRESHOLD
+    totals = json.loads((reports / COVERAGE_JSON).read_text(encoding="utf-8"))["totals"]
+    return float(totals["percent_covered"]), below_threshold
 
 
 STAGE = Stage(name="test", summary="pytest under coverage: JUnit, Cobertura and HTML reports",
-              artifacts=(f"reports/{JUNIT}", f"reports/{COVERAGE_XML}", f"reports/{HTML_DIR}"),
+              artifacts=(f"reports/{JUNIT}", f"reports/{COVERAGE_XML}", f"reports/{HTML_DIR}",
+                         f"reports/{COVERAGE_JSON}"),
               run=run_tests)

@@ -5,7 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_cli, write
+from pipeline import config as config_module
+from pipeline.errors import InputError
+from pipeline.testing import fail_under
+
+from .conftest import SETUP_CFG, run_cli, write
 
 
 def test_lint_passes_on_clean_code_and_keeps_a_report(project: Path) -> None:
@@ -53,7 +57,8 @@ def test_test_stage_writes_junit_cobertura_and_html(project: Path) -> None:
     assert "tests: 1 passed, 0 failed, 0 errors, 0 skipped; coverage 100.0%" in result.stdout
     record = json.loads((reports / "pipeline.json").read_text())["stages"][-1]
     assert record["name"] == "test" and record["status"] == "passed"
-    assert record["artifacts"] == ["reports/junit.xml", "reports/coverage.xml", "reports/htmlcov"]
+    assert record["artifacts"] == ["reports/junit.xml", "reports/coverage.xml", "reports/htmlcov",
+                                   "reports/coverage.json"]
 
 
 @pytest.mark.slow
@@ -75,3 +80,13 @@ def test_coverage_below_threshold_fails_the_stage(project: Path) -> None:
     result = run_cli(project, "test", env={"PIPELINE_TEST_ARGS": "-q"})
     assert result.returncode == 1
     assert "is below the threshold 80% (setup.cfg [coverage:report] fail_under)" in result.stderr
+
+
+def test_coverage_threshold_comes_from_setup_cfg(project: Path) -> None:
+    config = config_module.load(project, environ={})
+    assert fail_under(config) == 80.0
+    write(project, "setup.cfg", SETUP_CFG.replace("fail_under = 80", "fail_under = most"))
+    with pytest.raises(InputError, match=r"^setup.cfg \[coverage:report\] fail_under: "):
+        fail_under(config)
+    write(project, "setup.cfg", SETUP_CFG.replace("fail_under = 80", ""))
+    assert fail_under(config) == 0.0
