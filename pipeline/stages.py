@@ -17,7 +17,7 @@ class Stage:
 
 
 def registry() -> dict[str, Stage]:
-    """Every known stage. Imported here, not at module level, so ``--help`` stays fast."""
+    """Every known stage. Imported here, not at module level: each stage module imports this one."""
     from pipeline import deploy, images, lint, push, testing, typecheck, versioning
 
     known = (lint.STAGE, typecheck.STAGE, testing.STAGE, versioning.STAGE, images.STAGE,
