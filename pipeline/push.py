@@ -1,4 +1,13 @@
-"""The ``push`` stage: the built image's tags to the configured registry."""
+"""The ``push`` stage: the built image's tags to the configured registry.
+
+With REGISTRY_USER and REGISTRY_PASSWORD set (Jenkins binds them for main's builds), it logs
+in first; the login lives in this process only, never in a Docker config file.
+"""
+import os
+
+import docker
+from docker.errors import APIError
+
 from pipeline import engine, images
 from pipeline.config import Config
 from pipeline.errors import InputError, StageFailed
@@ -13,6 +22,7 @@ def push(config: Config) -> tuple[str, ...]:
     if not settings.registry:
         raise InputError("setup.cfg [pipeline] registry: no registry configured to push to")
     client = engine.connect()
+    login(client, settings.registry)
     tags = images.image_tags(read_version(config), images.current_commit(config))
     pushed = []
     for tag in tags:
@@ -25,6 +35,22 @@ def push(config: Config) -> tuple[str, ...]:
         pushed.append(reference)
         print(f"pushed {reference}")
     return tuple(pushed)
+
+
+def login(client: docker.DockerClient, registry: str) -> None:
+    """Log in to ``registry`` with REGISTRY_USER/REGISTRY_PASSWORD, when they are set."""
+    user = os.environ.get("REGISTRY_USER", "")
+    password = os.environ.get("REGISTRY_PASSWORD", "")
+    if not user and not password:
+        return
+    if not user or not password:
+        raise InputError("REGISTRY_USER and REGISTRY_PASSWORD go together: one is not set")
+    try:
+        client.login(username=user, password=password, registry=registry, reauth=True)
+    except APIError as error:
+        reason = str(error.explanation or error).strip().splitlines()[0]
+        raise StageFailed(f"registry {registry} refused the login of {user}: {reason}; "
+                          "nothing was pushed") from error
 
 
 def _stage(config: Config) -> None:

@@ -1,9 +1,12 @@
 #!/usr/bin/python
 """Ansible module: an environment's deploy lock, a JSON file with its holder and a time-to-live.
 
-Taking it is atomic (O_EXCL); a lock past its TTL is taken over, so a crashed deploy never
-blocks the next one forever. It reports changed=false: the lock guards a run and is gone when
-the run ends, so it is not state the host keeps.
+The lock file is written whole under a temporary name and then hard-linked into place, so no
+reader ever sees it half-written and two takers cannot both succeed (link fails if it exists).
+A lock past its TTL is taken over, so a crashed deploy never blocks the next one forever; the
+takeover moves exactly the stale file it read (another taker's fresh lock is put back).
+Each acquisition gets a fencing token one above the last. It reports changed=false: the lock
+guards a run and is gone when the run ends, so it is not state the host keeps.
 """
 import json
 import os
@@ -14,15 +17,16 @@ from ansible.module_utils.basic import AnsibleModule
 
 DOCUMENTATION = r"""
 module: deploy_lock
-short_description: Take or release an environment's deploy lock
+short_description: Take, release or read an environment's deploy lock
 description:
   - Takes the lock atomically, refusing with the holder's details when another deploy holds it.
-  - Takes over a lock whose time-to-live has passed.
+  - Takes over a lock whose time-to-live has passed. The same owner taking it again renews it.
 options:
   path: {description: The lock file., required: true, type: path}
-  state: {description: present takes the lock, absent releases it., default: present,
-          choices: [present, absent], type: str}
-  owner: {description: Unique id of this deploy run., required: true, type: str}
+  state: {description: present takes (or renews) the lock, absent releases it, query reads it.,
+          default: present, choices: [present, absent, query], type: str}
+  owner: {description: Unique id of this deploy run., default: "", type: str}
+  force: {description: With state=absent, release whoever holds it., default: false, type: bool}
   holder: {description: Who deploys (user@host)., default: unknown, type: str}
   build: {description: The build being deployed., default: "", type: str}
   ttl: {description: Seconds after which the lock may be taken over., default: 1800, type: int}
@@ -41,60 +45,105 @@ def _read(path):
         return None
 
 
+def _next_token(path):
+    """One above the last token handed out here (kept beside the lock, never removed)."""
+    counter = path + ".token"
+    last = _read(counter) or 0
+    token = int(last) + 1
+    _write_whole(counter, token)
+    return token
+
+
+def _write_whole(path, value):
+    temporary = "{0}.{1}.tmp".format(path, os.getpid())
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(value, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
 def _create(path, record):
+    """Put ``record`` at ``path`` unless a lock is there; never visible half-written."""
+    temporary = "{0}.{1}.new".format(path, os.getpid())
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(record, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.link(temporary, path)
     except FileExistsError:
         return False
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(record, handle)
+    finally:
+        os.unlink(temporary)
     return True
 
 
+def _take_over(path, stale):
+    """Move away exactly the stale lock that was read; a fresh one moved by mistake goes back."""
+    moved = "{0}.stale.{1}".format(path, os.getpid())
+    try:
+        os.rename(path, moved)
+    except FileNotFoundError:
+        return
+    if _read(moved) != stale:
+        try:
+            os.link(moved, path)
+        except FileExistsError:
+            pass
+    os.unlink(moved)
+
+
 def acquire(module, path, owner, holder, build, ttl):
-    now = time.time()
-    record = {"owner": owner, "holder": holder, "build": build, "acquired_at": _iso(now),
-              "expires_at": _iso(now + ttl), "expires": now + ttl}
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    for _attempt in range(3):
-        if _create(path, record):
-            module.exit_json(changed=False, lock=record, msg="deploy lock taken")
+    for _attempt in range(5):
+        now = time.time()
         current = _read(path)
         if current is not None and current.get("owner") == owner:
-            module.exit_json(changed=False, lock=current, msg="deploy lock already ours")
+            current.update(expires=now + ttl, expires_at=_iso(now + ttl))
+            _write_whole(path, current)
+            module.exit_json(changed=False, lock=current, msg="deploy lock renewed")
         if current is not None and current.get("expires", 0) > now:
             module.fail_json(msg=(
                 "another deploy holds the lock: {holder}, build {build}, since {acquired_at}, "
                 "expires {expires_at} ({path})").format(path=path, **current))
-        stale = "{0}.stale.{1}".format(path, os.getpid())
-        try:
-            os.replace(path, stale)
-            os.unlink(stale)
-        except FileNotFoundError:
-            pass
+        if current is not None or os.path.exists(path):
+            _take_over(path, current)
+            continue
+        record = {"owner": owner, "holder": holder, "build": build, "acquired_at": _iso(now),
+                  "expires_at": _iso(now + ttl), "expires": now + ttl,
+                  "token": _next_token(path)}
+        if _create(path, record):
+            module.exit_json(changed=False, lock=record, msg="deploy lock taken")
     module.fail_json(msg="could not take the deploy lock at {0}".format(path))
 
 
-def release(module, path, owner):
+def release(module, path, owner, force):
     current = _read(path)
-    if current is not None and current.get("owner") == owner:
+    if current is not None and (force or current.get("owner") == owner):
         os.unlink(path)
-        module.exit_json(changed=False, msg="deploy lock released")
-    module.exit_json(changed=False, msg="deploy lock not held by this deploy")
+        module.exit_json(changed=False, lock=current, msg="deploy lock released")
+    module.exit_json(changed=False, lock=current, msg="deploy lock not held by this deploy")
 
 
 def main():
     module = AnsibleModule(argument_spec={
         "path": {"type": "path", "required": True},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "owner": {"type": "str", "required": True},
+        "state": {"type": "str", "default": "present",
+                  "choices": ["present", "absent", "query"]},
+        "owner": {"type": "str", "default": ""},
+        "force": {"type": "bool", "default": False},
         "holder": {"type": "str", "default": "unknown"},
         "build": {"type": "str", "default": ""},
         "ttl": {"type": "int", "default": 1800},
-    }, supports_check_mode=False)
+    }, supports_check_mode=True)
     params = module.params
+    if params["state"] == "query":
+        module.exit_json(changed=False, lock=_read(params["path"]), now=time.time())
     if params["state"] == "absent":
-        release(module, params["path"], params["owner"])
+        release(module, params["path"], params["owner"], params["force"])
+    if not params["owner"]:
+        module.fail_json(msg="owner is required to take the lock")
     acquire(module, params["path"], params["owner"], params["holder"], params["build"],
             params["ttl"])
 

@@ -1,4 +1,6 @@
-"""A bounded HTTP load on 127.0.0.1 that counts served and failed requests.
+"""A bounded HTTP load that counts served and failed requests.
+
+Sent only to 127.0.0.1 or to the project's own test hosts (the fleet's containers).
 
 Used by the deploy benchmark and the zero-downtime tests: a few threads ask one loopback URL
 again and again until stopped, or until a request or time budget runs out.
@@ -7,6 +9,7 @@ import json
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -28,9 +31,11 @@ class Load:
     MAX_ERRORS_KEPT = 10
 
     def __init__(self, url: str, workers: int = 4, max_seconds: float = 300.0,
-                 max_requests: int = 200_000) -> None:
-        if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
-            raise ValueError(f"load is only ever sent to this machine's loopback, not {url}")
+                 max_requests: int = 200_000, own_hosts: frozenset[str] = frozenset()) -> None:
+        host = urllib.parse.urlsplit(url).hostname or ""
+        if host not in {"127.0.0.1", "localhost", *own_hosts}:
+            raise ValueError(f"load is only ever sent to this machine's loopback or the "
+                             f"project's own test hosts, not {url}")
         self.url = url
         self.result = LoadResult()
         self._workers = workers

@@ -53,15 +53,18 @@ class ShipStack:
 
     def _write_inventory(self, health_timeout: int) -> None:
         inventory = self.workdir / "inventories" / self.environment
-        (inventory / "group_vars").mkdir(parents=True)
+        (inventory / "group_vars" / "all").mkdir(parents=True)
         (inventory / "hosts.yml").write_text(
             (LOCAL_INVENTORY / "hosts.yml").read_text(encoding="utf-8"), encoding="utf-8")
         local_vars = yaml.safe_load(
-            (LOCAL_INVENTORY / "group_vars" / "all.yml").read_text(encoding="utf-8"))
+            (LOCAL_INVENTORY / "group_vars" / "all" / "main.yml").read_text(encoding="utf-8"))
         local_vars.update({"stack_name": self.name, "stack_dir": str(self.state_dir),
-                           "proxy_port": self.port, "app_health_timeout": health_timeout})
-        (inventory / "group_vars" / "all.yml").write_text(yaml.safe_dump(local_vars),
-                                                          encoding="utf-8")
+                           "proxy_port": self.port, "proxy_public_url": self.url("").rstrip("/"),
+                           "proxy_status_listen": f"127.0.0.1:{free_port()}",
+                           "app_ports": [free_port(), free_port()],
+                           "app_health_timeout": health_timeout})
+        (inventory / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump(local_vars),
+                                                                   encoding="utf-8")
 
     def env(self) -> dict[str, str]:
         """The environment that points the pipeline at this stack."""
@@ -110,12 +113,12 @@ class ShipStack:
                 "--dbname", "visitors", "--tuples-only", "--no-align", "--command", query]
         return subprocess.run(argv, text=True, capture_output=True, check=True).stdout.strip()
 
-    def app_containers(self) -> list[str]:
-        """Names of the stack's release containers, running or not."""
+    def app_builds(self) -> list[int]:
+        """The builds of the stack's release containers, running or not."""
         client = docker.from_env()
-        prefix = f"{self.name}-app-"
-        return sorted(container.name for container in client.containers.list(all=True)
-                      if container.name.startswith(prefix))
+        return sorted(int(container.labels["pipeline-build"]) for container
+                      in client.containers.list(all=True,
+                                                filters={"label": f"pipeline-stack={self.name}"}))
 
     def destroy(self) -> None:
         """Remove every container, volume, network and image of this stack."""

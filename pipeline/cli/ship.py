@@ -3,6 +3,7 @@ import argparse
 
 from pipeline import deploy, images, push
 from pipeline.config import Config
+from pipeline.errors import InputError
 
 ORDER = 60
 
@@ -31,14 +32,21 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     push_parser.set_defaults(handler=lambda config, args: push.push(config), stage="push")
     deploy_parser = subparsers.add_parser(
         "deploy", help="deploy this version to an environment with Ansible",
-        description="Run ansible/deploy.yml on ENV's inventory: deploy lock, image present, "
-                    "backup, migrations, start beside the old release, health and /version "
-                    "checks, proxy switch, release record, smoke check. Exit 1 names the "
-                    "failing host and task.")
+        description="Run ansible/deploy.yml on ENV's inventory: every host answers, deploy "
+                    "lock, image present, backup, migrations once, then per app host (in "
+                    "batches of app_rollout_batch): start beside the serving release, ready, "
+                    "/version, switch the proxy, watch, retire the old one, record; smoke check "
+                    "through the proxy. Exit 1 names the failing host and task; the hosts not "
+                    "switched keep serving their release.")
     _environment(deploy_parser)
     deploy_parser.add_argument("--plan", action="store_true",
-                               help="only say what the deploy would change: the release, pending "
-                                    "migrations")
+                               help="only say what the deploy would change: per host the image "
+                                    "from -> to, pending migrations, what restarts")
+    deploy_parser.add_argument("--json", action="store_true",
+                               help="with --plan: print the plan as one JSON object")
+    deploy_parser.add_argument("--allow-contract", action="store_true",
+                               help="run a migration marked as a contract step (the serving "
+                                    "release cannot run on its schema)")
     deploy_parser.set_defaults(handler=_deploy, stage="deploy")
     rollback = subparsers.add_parser(
         "rollback", help="switch an environment back to its previous release",
@@ -52,15 +60,48 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     rollback.set_defaults(handler=_rollback)
     smoke = subparsers.add_parser(
         "smoke", help="check that an environment serves its recorded release",
-        description="Ask the proxy for /version and / and compare with the release record.")
+        description="Ask the proxy's public URL for /version and compare with the release "
+                    "record of the first app host.")
     _environment(smoke)
     smoke.set_defaults(handler=lambda config, args: deploy.smoke(config, args.environment))
     status = subparsers.add_parser(
         "status", help="show what release runs where",
-        description="For each host of ENV (default: setup.cfg deploy_environment): the "
-                    "recorded release and what /version answers.")
+        description="For each app host of ENV (default: setup.cfg deploy_environment): the "
+                    "recorded release and what serves (the release the proxy points at, and "
+                    "its /version); the deploy lock; the public URL.")
     _environment(status, optional=True)
-    status.set_defaults(handler=lambda config, args: deploy.status(config, args.environment))
+    status.add_argument("--json", action="store_true",
+                        help="one JSON object: environment, url, lock, hosts (one per host)")
+    status.set_defaults(handler=lambda config, args: deploy.status(config, args.environment,
+                                                                   args.json))
+    restore = subparsers.add_parser(
+        "restore", help="restore a database backup of an environment",
+        description="Restore a pg_dump backup kept on the database host (the newest unless "
+                    "--backup names one), in one transaction, under the deploy lock. Deploys "
+                    "take one before migrating. Needs --yes: it replaces the data.")
+    _environment(restore)
+    restore.add_argument("--backup", metavar="NAME", help="the backup's file name")
+    restore.add_argument("--yes", action="store_true", help="confirm: replace the data")
+    restore.set_defaults(handler=lambda config, args: deploy.restore(
+        config, args.environment, args.backup, args.yes))
+    lock = subparsers.add_parser(
+        "lock", help="show or release an environment's deploy lock",
+        description="The deploy lock (on the first database host) keeps two deploys, "
+                    "rollbacks or restores of one environment from running at once. A crashed "
+                    "run's lock expires by itself (deploy_lock_ttl); release frees it now.")
+    lock_actions = lock.add_subparsers(dest="action", metavar="ACTION", required=True)
+    lock_status = lock_actions.add_parser("status", help="who holds the lock, until when",
+                                          description="Who holds the deploy lock, since and "
+                                                      "until when, and its fencing token.")
+    _environment(lock_status)
+    lock_status.add_argument("--json", action="store_true", help="print it as JSON")
+    lock_release = lock_actions.add_parser(
+        "release", help="free the lock whoever holds it",
+        description="Free the deploy lock whoever holds it: only when that run is known dead.")
+    _environment(lock_release)
+    for action in (lock_status, lock_release):
+        action.set_defaults(handler=lambda config, args: deploy.lock(
+            config, args.environment, args.action, getattr(args, "json", False)))
     provision = subparsers.add_parser(
         "provision", help="prepare an environment's hosts for deploys",
         description="Run ansible/provision.yml: install and start the Docker engine, the "
@@ -72,7 +113,10 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def _deploy(config: Config, args: argparse.Namespace) -> None:
-    deploy.deploy(config, args.environment, plan=args.plan)
+    if args.json and not args.plan:
+        raise InputError("--json goes with --plan")
+    deploy.deploy(config, args.environment, plan=args.plan, as_json=args.json,
+                  allow_contract=args.allow_contract)
 
 
 def _rollback(config: Config, args: argparse.Namespace) -> None:

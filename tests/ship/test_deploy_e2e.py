@@ -6,19 +6,17 @@ build 1 deployed by the pipeline's stages; build 2 under load while a second dep
 an image that never turns healthy (build 3); a migration that fails (build 4); a rollback; a
 redeploy of what already runs (changed=0).
 """
-import io
 import json
 import subprocess
-import tarfile
 import time
 import urllib.request
 from dataclasses import dataclass
 
-import docker
 import pytest
 
 from bench.deploy.load import Load, LoadResult
 from bench.deploy.stack import ShipStack
+from tests.ship.derived import NEVER_HEALTHY, derived_image
 
 pytestmark = pytest.mark.slow
 
@@ -54,24 +52,6 @@ def visitor_rows(stack: ShipStack) -> str:
     return stack.sql("SELECT ip, visits FROM visitor ORDER BY ip")
 
 
-def derived_image(stack: ShipStack, base_build: int, build: int, dockerfile_tail: str,
-                  files: dict[str, str] | None = None) -> None:
-    """Tag an image for ``build`` made from ``base_build``'s plus a few Dockerfile lines."""
-    lines = [f"FROM {stack.image(base_build)}", "USER root",
-             *(f"COPY {name} /srv/{name}" for name in files or {}),
-             f"ENV APP_VERSION=0.1.0+build.{build}", "USER 10001:10001", dockerfile_tail]
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as archive:
-        for name, text in {"Dockerfile": "\n".join(lines) + "\n", **(files or {})}.items():
-            data = text.encode("utf-8")
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    context.seek(0)
-    client = docker.from_env()
-    client.images.build(fileobj=context, custom_context=True, tag=stack.image(build), rm=True)
-
-
 def deploy_under_load(stack: ShipStack, *args: str) -> Step:
     """Run the CLI while a bounded load asks the proxy for /version."""
     with Load(stack.url("/version"), workers=3, max_seconds=300) as load:
@@ -83,7 +63,9 @@ def deploy_under_load(stack: ShipStack, *args: str) -> Step:
 
 @pytest.fixture(scope="module")
 def first(stack: ShipStack) -> Step:
-    """Build 1 deployed by the same stages `make deploy` runs."""
+    """The stack provisioned (database, proxy), then build 1 deployed by `make deploy`'s stages."""
+    provisioned = stack.pipeline("provision", stack.environment)
+    assert provisioned.returncode == 0, provisioned.stdout[-4000:] + provisioned.stderr
     result = stack.pipeline("run", "--stages", SHIP_STAGES)
     return Step(result.returncode, result.stdout + result.stderr, LoadResult())
 
@@ -118,7 +100,7 @@ def second(stack: ShipStack, planned: subprocess.CompletedProcess[str]
 @pytest.fixture(scope="module")
 def unhealthy(stack: ShipStack, second: tuple[Step, subprocess.CompletedProcess[str]]) -> Step:
     """Build 3: an image whose healthcheck never passes."""
-    derived_image(stack, 2, 3, 'HEALTHCHECK --interval=1s --timeout=1s --retries=1 CMD ["false"]')
+    derived_image(stack.image(2), stack.image(3), 3, NEVER_HEALTHY)
     stack.set_build(3)
     return deploy_under_load(stack, "deploy", stack.environment)
 
@@ -135,7 +117,7 @@ def bad_migration(stack: ShipStack, unhealthy: Step) -> tuple[Step, str, str]:
                  '    op.execute("SELECT 1/0")\n\n\n'
                  "def downgrade():\n    pass\n")
     name = "app/migrations/versions/badbad000004_fails.py"
-    derived_image(stack, 2, 4, "", files={name: migration})
+    derived_image(stack.image(2), stack.image(4), 4, "", files={name: migration})
     stack.set_build(4)
     return deploy_under_load(stack, "deploy", stack.environment), head, rows
 
@@ -152,17 +134,17 @@ def test_the_pipeline_stages_deploy_build_1(stack: ShipStack, first: Step) -> No
     assert first.returncode == 0, first.output[-4000:]
     assert version_served(stack)["build"] == 1
     assert f"deployed build 1 to {stack.environment}: {stack.url('/')}" in first.output
-    assert stack.app_containers() == [f"{stack.name}-app-b1"]
+    assert stack.app_builds() == [1]
 
 
 def test_a_plan_says_what_would_change_and_changes_nothing(
         stack: ShipStack, planned: subprocess.CompletedProcess[str]) -> None:
     assert planned.returncode == 0, planned.stdout[-4000:] + planned.stderr
-    assert "release: 0.1.0+build.1 -> 0.1.0+build.2" in planned.stdout
-    assert "start build 2 beside the old release, then switch" in planned.stdout
-    assert "(no migration)" in planned.stdout
+    assert f"localhost: {stack.image(1)} -> {stack.image(2)}" in planned.stdout
+    assert "migrations: none" in planned.stdout
+    assert "restarts: the app on localhost, one host at a time" in planned.stdout
     assert version_served(stack)["build"] == 1
-    assert stack.app_containers() == [f"{stack.name}-app-b1"]
+    assert stack.app_builds() == [1]
 
 
 def test_a_redeploy_under_load_drops_no_request(
@@ -173,7 +155,7 @@ def test_a_redeploy_under_load_drops_no_request(
     assert step.load.failed == 0, step.load.errors
     assert step.load.served > 50
     assert step.load.builds == {1, 2}
-    assert stack.app_containers() == [f"{stack.name}-app-b2"]
+    assert stack.app_builds() == [2]
 
 
 def test_a_second_deploy_at_once_is_refused_with_the_holder(
@@ -190,11 +172,13 @@ def test_an_image_that_never_turns_healthy_is_not_released(
     assert unhealthy.returncode == 1
     error = unhealthy.output.strip().splitlines()[-1]
     assert error.startswith("pipeline: error: deploy of build 3")
-    assert "on host localhost at task 'app : Check that the new release became healthy'" in error
+    assert "on host localhost at task 'app : Fail the release'" in error
+    assert ("'Start the new release beside the old one and wait until it is healthy' failed"
+            in error)
     assert unhealthy.load.failed == 0, unhealthy.load.errors
     assert unhealthy.load.builds == {2}
     assert version_served(stack)["build"] == 2
-    assert stack.app_containers() == [f"{stack.name}-app-b2"]
+    assert stack.app_builds() == [2]
     assert not stack.lock_file.exists()
 
 
@@ -210,7 +194,7 @@ def test_a_failing_migration_stops_before_the_switch_and_changes_nothing(
     assert visitor_rows(stack) == rows
     assert step.load.failed == 0, step.load.errors
     assert version_served(stack)["build"] == 2
-    assert stack.app_containers() == [f"{stack.name}-app-b2"]
+    assert stack.app_builds() == [2]
 
 
 def test_rollback_serves_the_previous_release_and_keeps_the_rows(
@@ -220,7 +204,7 @@ def test_rollback_serves_the_previous_release_and_keeps_the_rows(
     assert version_served(stack)["build"] == 1
     assert step.load.failed == 0, step.load.errors
     assert visitor_rows(stack) == rows
-    assert stack.app_containers() == [f"{stack.name}-app-b1"]
+    assert stack.app_builds() == [1]
     status = stack.pipeline("status", stack.environment)
     assert status.returncode == 0, status.stdout[-2000:]
     assert "0.1.0+build.1" in status.stdout.splitlines()[-1]

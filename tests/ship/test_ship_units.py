@@ -1,8 +1,7 @@
 """The pure logic of shipping: tags, build arguments, settings, commands, output reading."""
-import io
-import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -75,7 +74,8 @@ def test_a_bad_setting_is_an_input_error_naming_its_key(key: str, value: str) ->
 
 def test_an_unknown_environment_is_an_input_error() -> None:
     settings = ShipSettings.from_config(load_config())
-    with pytest.raises(InputError, match="unknown environment 'qa' \\(known: local, staging"):
+    with pytest.raises(InputError,
+                       match="unknown environment 'qa' \\(known: local, fleet, staging"):
         settings.inventory("qa")
 
 
@@ -115,13 +115,10 @@ def test_a_wheelhouse_is_current_only_for_the_same_requirements(tmp_path: Path) 
     assert not wheelhouse.is_current(tmp_path, "a\nb\n")
 
 
-def test_playbook_command_uses_this_interpreter_and_json_extra_vars() -> None:
-    command = ansible.playbook_command(Path("/a/deploy.yml"), Path("/a/inventories/local"),
-                                       {"app_build": 7, "app_image": "r/v:1"})
-    assert command[:3] == [sys.executable, "-m", "ansible.cli.playbook"]
-    assert command[3:6] == ["-i", "/a/inventories/local", "/a/deploy.yml"]
-    assert json.loads(command[command.index("--extra-vars") + 1]) == {"app_build": 7,
-                                                                      "app_image": "r/v:1"}
+def test_playbook_command_uses_this_interpreter() -> None:
+    command = ansible.playbook_command(Path("/a/deploy.yml"), Path("/a/inventories/local"))
+    assert command == [sys.executable, "-m", "ansible.cli.playbook", "-i",
+                       "/a/inventories/local", "/a/deploy.yml"]
 
 
 def test_ansible_runs_with_the_projects_config() -> None:
@@ -129,100 +126,95 @@ def test_ansible_runs_with_the_projects_config() -> None:
     assert env["ANSIBLE_CONFIG"] == "/repo/ansible/ansible.cfg"
 
 
-OUTPUT = """\
-TASK [postgres : Run PostgreSQL] ***********************************************
-ok: [localhost]
+def test_a_failure_reads_as_one_line() -> None:
+    failure = ansible.TaskFailure("app-2", "app : Fail the release", "build 3 was not released")
+    assert failure.describe() == ("failed on host app-2 at task 'app : Fail the release': "
+                                  "build 3 was not released")
+    unreachable = ansible.TaskFailure("app-2", "Reach the host", "ssh: no route", True)
+    assert unreachable.describe() == "host app-2 is unreachable (ssh: no route)"
 
-TASK [app : Probe something optional] ******************************************
-fatal: [localhost]: FAILED! => {"changed": false, "msg": "not there"}
-...ignoring
 
-TASK [app : Check that the new release became healthy] *************************
-fatal: [app-2.example.com]: FAILED! =>
-    assertion: app_started.container.State.Health.Status == 'healthy'
-    changed: false
-    msg: visitors-app-b3 did not become healthy within 20s (timeout)
+def test_results_missing_or_broken_read_as_empty(tmp_path: Path) -> None:
+    assert ansible.read_results(tmp_path / "none.json") == ansible.PlaybookResult()
+    (tmp_path / "broken.json").write_text("{")
+    assert ansible.read_results(tmp_path / "broken.json") == ansible.PlaybookResult()
 
-TASK [app : Fail the release] **************************************************
-fatal: [app-2.example.com]: FAILED! => {"changed": false, "msg": "build 3 was not released"}
+
+PLAYBOOK = """\
+- name: Play
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Probe something optional
+      ansible.builtin.fail:
+        msg: not there
+      ignore_errors: true
+    - name: Change a file
+      ansible.builtin.copy:
+        dest: "{{ target }}"
+        content: "{{ secret_value }}"
+        mode: "0600"
+    - name: Try a risky step
+      block:
+        - name: Refuse politely
+          ansible.builtin.fail:
+            msg: "no thanks, {{ secret_value }}"
+      rescue:
+        - name: Give up with the reason
+          ansible.builtin.fail:
+            msg: "gave up: {{ ansible_failed_result.msg }}"
 """
 
 
-def watch(text: str) -> ansible.ProgressWatcher:
-    """Feed ``text`` to a watcher in uneven pieces, as a pipe delivers it."""
-    watcher = ansible.ProgressWatcher(io.StringIO())
-    for start in range(0, len(text), 97):
-        watcher.write(text[start:start + 97])
-    return watcher
-
-
-def test_the_first_real_failure_names_host_task_and_message() -> None:
-    failure = watch(OUTPUT).close_run()
-    assert failure == ansible.TaskFailure(
-        host="app-2.example.com", task="app : Check that the new release became healthy",
-        message="visitors-app-b3 did not become healthy within 20s (timeout)")
-
-
-def test_an_ignored_failure_is_not_the_failure() -> None:
-    ignored_only = OUTPUT.split("TASK [app : Check")[0]
-    assert watch(ignored_only).close_run() is None
-
-
-def test_an_unreachable_host_is_a_failure() -> None:
-    text = ("TASK [Gathering Facts] *****\n"
-            'fatal: [db-1]: UNREACHABLE! => {"changed": false, "msg": "ssh: no route"}\n')
-    assert watch(text).close_run() == ansible.TaskFailure("db-1", "Gathering Facts",
-                                                          "ssh: no route")
-
-
-def test_a_block_scalar_message_is_read_whole() -> None:
-    text = ("TASK [Check that the migrations succeeded] ***\n"
-            "fatal: [localhost]: FAILED! =>\n"
-            "    assertion: deploy_migration.status == 0\n"
-            "    msg: |-\n"
-            "        migrations of build 4 failed:\n"
-            "        division by zero\n"
-            "    changed: false\n"
-            "\n"
-            "TASK [Free the lock] ***\n")
-    failure = watch(text).close_run()
-    assert failure is not None
-    assert failure.message == "migrations of build 4 failed: division by zero"
-
-
-def test_a_block_message_at_the_end_of_the_output_is_kept() -> None:
-    text = "TASK [t] ***\nfatal: [h]: FAILED! =>\n    msg: >-\n        went wrong\n"
-    assert watch(text).close_run() == ansible.TaskFailure("h", "t", "went wrong")
-
-
-def test_a_failed_loop_item_is_a_failure() -> None:
-    text = ("TASK [app : Remove images] ***\n"
-            "failed: [web-1] (item=r/v:1) => \n"
-            "    changed: false\n"
-            "    msg: 'Error removing image'\n")
-    assert watch(text).close_run() == ansible.TaskFailure("web-1", "app : Remove images",
-                                                          "Error removing image")
-
-
-def test_the_watcher_passes_output_through() -> None:
-    stream = io.StringIO()
-    watcher = ansible.ProgressWatcher(stream)
-    watcher.write("TASK [x] ***\nok: [h]\n")
-    assert stream.getvalue() == "TASK [x] ***\nok: [h]\n"
-
-
-@pytest.mark.slow
-def test_a_failed_playbook_raises_with_host_and_task(tmp_path: Path) -> None:
-    playbook = tmp_path / "fails.yml"
-    playbook.write_text("- name: Fail\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
-                        "    - name: Refuse politely\n"
-                        "      ansible.builtin.fail:\n        msg: no thanks\n")
+def run_local(tmp_path: Path, playbook: str, extra: Mapping[str, object]) -> str:
+    """Run ``playbook`` on this machine through run_playbook; the StageFailed line, or ''."""
+    (tmp_path / "play.yml").write_text(playbook)
     inventory = tmp_path / "hosts.yml"
     inventory.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
                          "      ansible_python_interpreter: " + sys.executable + "\n")
-    with pytest.raises(StageFailed, match="^trying failed on host localhost at task "
-                                          "'Refuse politely': no thanks$"):
-        ansible.run_playbook(tmp_path, "fails.yml", inventory, {}, "trying")
+    (tmp_path / "ansible.cfg").write_text(
+        (REPO_ROOT / "ansible" / "ansible.cfg").read_text().replace(
+            "callback_plugins = callback_plugins",
+            f"callback_plugins = {REPO_ROOT / 'ansible' / 'callback_plugins'}"))
+    try:
+        ansible.run_playbook(tmp_path, "play.yml", inventory, extra, "trying")
+    except StageFailed as error:
+        return str(error)
+    return ""
+
+
+@pytest.mark.slow
+def test_the_callback_names_the_last_failure_not_an_ignored_one(tmp_path: Path) -> None:
+    error = run_local(tmp_path, PLAYBOOK, {"target": str(tmp_path / "out.txt"),
+                                           "secret_value": "s3cr3t"})
+    assert error == ("trying failed on host localhost at task 'Give up with the reason': "
+                     "gave up: no thanks, s3cr3t")
+
+
+@pytest.mark.slow
+def test_the_callback_counts_changes_per_host(tmp_path: Path) -> None:
+    playbook = PLAYBOOK.split("    - name: Try a risky step")[0]
+    target = tmp_path / "out.txt"
+    extra = {"target": str(target), "secret_value": "x"}
+    assert run_local(tmp_path, playbook, extra) == ""
+    assert target.read_text() == "x"
+    again = ansible.run_playbook(tmp_path, "play.yml", tmp_path / "hosts.yml", extra, "again")
+    assert again.hosts["localhost"]["changed"] == 0
+    assert again.hosts["localhost"]["ignored"] == 1
+
+
+def test_a_vault_without_its_password_file_is_an_input_error(tmp_path: Path) -> None:
+    inventory = tmp_path / "ansible" / "inventories" / "prod"
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "group_vars" / "all" / "vault.yml").write_text("$ANSIBLE_VAULT;1.1;AES256\n1\n")
+    with pytest.raises(InputError, match="^ANSIBLE_VAULT_PASSWORD_FILE is not set: it must "
+                                         "name the file holding the password of "):
+        deploy.check_vault(inventory, {})
+    with pytest.raises(InputError, match="names /nope, which cannot be read"):
+        deploy.check_vault(inventory, {"ANSIBLE_VAULT_PASSWORD_FILE": "/nope"})
+    password = tmp_path / "password"
+    password.write_text("x\n")
+    deploy.check_vault(inventory, {"ANSIBLE_VAULT_PASSWORD_FILE": str(password)})
 
 
 def test_deploy_vars_name_image_build_and_holder() -> None:
@@ -237,19 +229,43 @@ def test_deploy_vars_name_image_build_and_holder() -> None:
 
 
 def test_status_rows_line_up() -> None:
-    rows = deploy.status_rows({"web-1": {"recorded": "0.1.0+build.2", "serving": "0.1.0+build.2",
-                                         "commit": "abc", "deployed_at": "t", "deployed_by": "me"}})
+    rows = deploy.status_rows([{"host": "web-1", "recorded": "0.1.0+build.2",
+                                "serving": "0.1.0+build.2", "commit": "abcdef0123456789",
+                                "deployed_at": "t", "deployed_by": "me"},
+                               {"host": "web-2", "recorded": "", "serving": ""}])
     assert rows[0].split() == list(deploy.STATUS_COLUMNS)
-    assert rows[1].split() == ["web-1", "0.1.0+build.2", "0.1.0+build.2", "abc", "t", "me"]
+    assert rows[1].split() == ["web-1", "0.1.0+build.2", "0.1.0+build.2", "abcdef012345", "t",
+                               "me"]
+    assert rows[2].split() == ["web-2", "-", "-", "-", "-", "-"]
     assert rows[0].index("recorded") == rows[1].index("0.1.0+build.2")
 
 
+def test_the_plan_reads_per_host() -> None:
+    plan = {"build": 7, "image": "r/v:7", "image_from": {"app-2": "r/v:6", "app-1": "r/v:7"},
+            "migrations": {"current": "a1", "target": "b2", "pending": True}}
+    assert deploy.plan_lines(plan) == [
+        "deploy build 7: r/v:7", "  app-1: already serves it, nothing to do",
+        "  app-2: r/v:6 -> r/v:7",
+        "migrations: a1 -> b2 (backup first, then migrate once)",
+        "restarts: the app on app-2, one host at a time"]
+
+
+def test_the_lock_reads_as_one_line() -> None:
+    assert deploy.lock_line(None, 0) == "lock: free"
+    lock = {"holder": "me@h (pid 1)", "build": "7", "acquired_at": "a", "expires_at": "b",
+            "expires": 100.0, "token": 3}
+    assert deploy.lock_line(lock, 50).startswith("lock: held by me@h (pid 1), build 7")
+    assert deploy.lock_line(lock, 150).startswith("lock: stale (may be taken over)")
+
+
 @pytest.mark.parametrize("command", [["deploy", "qa"], ["rollback", "qa"], ["smoke", "qa"],
-                                     ["status", "qa"], ["provision", "qa"]])
+                                     ["status", "qa"], ["provision", "qa"],
+                                     ["restore", "qa", "--yes"], ["lock", "status", "qa"],
+                                     ["lock", "release", "qa"]])
 def test_an_unknown_environment_exits_2_with_one_line(command: list[str]) -> None:
     result = subprocess.run([sys.executable, "-m", "pipeline", *command], cwd=REPO_ROOT,
                             text=True, capture_output=True, check=False, timeout=60)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == ("pipeline: error: unknown environment 'qa' "
-                             "(known: local, staging, production)\n")
+                             "(known: local, fleet, staging, production)\n")
