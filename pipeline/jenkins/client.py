@@ -71,6 +71,7 @@ def request(client: jenkins.Jenkins, method: str, path: str) -> requests.Respons
 
 
 def job_path(job: str, number: int | None = None) -> str:
-    """``job/NAME/`` or ``job/NAME/N/``, quoted as Jenkins expects."""
-    quoted = quote(job, safe="")
-    return f"job/{quoted}/" if number is None else f"job/{quoted}/{number}/"
+    """``job/NAME/`` or ``job/NAME/N/``, quoted as Jenkins expects; a job in folders
+    (``folder/name``) is ``job/folder/job/name/``."""
+    path = "".join(f"job/{quote(part, safe='')}/" for part in job.split("/"))
+    return path if number is None else f"{path}{number}/"
