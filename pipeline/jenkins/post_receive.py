@@ -55,10 +55,15 @@ def pushed_branches(lines: Iterable[str]) -> list[str]:
     return branches
 
 
+def job_path(job: str) -> str:
+    """``job/NAME/``, quoted as Jenkins expects; a job in folders (``a/b``) is
+    ``job/a/job/b/``. (pipeline.jenkins.client uses it too: this file must stay standalone.)"""
+    return "".join(f"job/{urllib.parse.quote(part, safe='')}/" for part in job.split("/"))
+
+
 def polling_url(jenkins_url: str, job: str) -> str:
     """``JENKINS/job/a/job/b/polling`` for the job ``a/b``."""
-    path = "".join(f"job/{urllib.parse.quote(part, safe='')}/" for part in job.split("/"))
-    return jenkins_url.rstrip("/") + "/" + path + "polling"
+    return jenkins_url.rstrip("/") + "/" + job_path(job) + "polling"
 
 
 def git_config(*args: str) -> list[str]:
