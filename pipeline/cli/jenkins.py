@@ -1,16 +1,18 @@
-"""``pipeline jenkins sync|build|approve|abort|status`` and ``pipeline hooks install``.
+"""``pipeline jenkins casc|sync|build|approve|abort|status`` and ``pipeline hooks install``.
 
 Jenkins is reached with JENKINS_URL, JENKINS_USER and JENKINS_TOKEN (an API token) from the
-environment; the job is described by setup.cfg's ``[pipeline] jenkins_*`` keys.
+environment; the jobs are described by setup.cfg's ``[pipeline] jenkins_*`` keys and the
+Jenkinsfile's declarations (pipeline/jenkins/definition.py).
 """
 import argparse
 import os
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.errors import InputError
-from pipeline.jenkins import approval, builds, hooks, status, sync
-from pipeline.jenkins.client import connect
+from pipeline.errors import InputError, StageFailed
+from pipeline.jenkins import approval, builds, casc, hooks, status, sync
+from pipeline.jenkins.client import connect, job_path
+from pipeline.jenkins.definition import define
 from pipeline.jenkins.settings import JobSettings, ServerSettings
 
 ORDER = 80
@@ -25,10 +27,23 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                                    description=ENVIRONMENT_HELP)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
+    casc_parser = actions.add_parser(
+        "casc", help="render the controller's casc.yaml from the definition",
+        description=f"Write {casc.CASC_FILE} (Configuration as Code: jobs, deploy folder and "
+                    "its credentials, agents, accounts, roles) from setup.cfg [pipeline] "
+                    "jenkins_* and the Jenkinsfile's declarations. With --check, change "
+                    "nothing and exit 1 when the file differs from the render.")
+    casc_parser.add_argument("--check", action="store_true",
+                             help="only compare; exit 1 when the file is not the render")
+    casc_parser.set_defaults(handler=_casc)
+
     sync_parser = actions.add_parser(
-        "sync", help="create or update the job from setup.cfg",
-        description="Render the job's config.xml from setup.cfg [pipeline] jenkins_* and "
-                    "create the job, or update it only when it differs. " + ENVIRONMENT_HELP)
+        "sync", help="create or update the jobs from the definition",
+        description="Render the jobs' config.xml from setup.cfg [pipeline] jenkins_* and the "
+                    "Jenkinsfile's declarations; create missing folders and jobs, and update "
+                    "a job only when it differs. A folder that exists is never rewritten (its "
+                    "credentials live only on the controller). Needs an administrator's "
+                    "token. " + ENVIRONMENT_HELP)
     sync_parser.set_defaults(handler=_sync)
 
     build_parser = actions.add_parser(
@@ -36,7 +51,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         description="Queue a build, wait for its number and print its URL; with --follow, "
                     "stream the console and exit 0 only if the build ends SUCCESS. "
                     + ENVIRONMENT_HELP)
-    build_parser.add_argument("--job", help="the job (default: setup.cfg jenkins_job_name)")
+    build_parser.add_argument("--job", help="the job (default: the deploy job)")
     build_parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                               help="a build parameter, e.g. DEPLOY_TO=staging (repeatable)")
     build_parser.add_argument("--follow", action="store_true",
@@ -62,8 +77,11 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         description="List the newest builds of JOB with their result and the version they "
                     "built. " + ENVIRONMENT_HELP)
     status_parser.add_argument("job", metavar="JOB", nargs="?",
-                               help="the job (default: setup.cfg jenkins_job_name)")
+                               help="the job (default: the deploy job, whose builds carry "
+                                    "the versions)")
     status_parser.add_argument("--limit", type=int, default=10, help="how many builds")
+    status_parser.add_argument("--json", action="store_true",
+                               help="one JSON object instead of a table")
     status_parser.set_defaults(handler=_status)
 
     hooks_parser = subparsers.add_parser(
@@ -72,24 +90,40 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     hook_actions = hooks_parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     install = hook_actions.add_parser(
         "install", help="install a post-receive hook in a bare repository",
-        description="Install a post-receive hook that calls Jenkins' /git/notifyCommit for "
-                    "each pushed branch and never blocks a push. JENKINS_NOTIFY_TOKEN, when "
-                    "set, is stored for the hook in a file only its owner can read.")
+        description="Install a post-receive hook that asks Jenkins to poll the jobs after "
+                    "each push and never blocks a push. It signs in as JENKINS_USER with the "
+                    "API token JENKINS_TOKEN, sent in the Authorization header; the pair is "
+                    "stored for the hook in a file only its owner can read.")
     install.add_argument("--repo", required=True, type=Path, metavar="PATH",
                          help="the bare repository on the git server")
     install.add_argument("--jenkins-url", metavar="URL",
                          help="Jenkins' URL (default: $JENKINS_URL)")
-    install.add_argument("--repository-url", metavar="URL",
-                         help="the URL Jenkins clones from, as in the job "
-                              "(default: setup.cfg jenkins_repository_url)")
+    install.add_argument("--job", action="append", default=[], metavar="NAME",
+                         help="a job to poll (repeatable; default: the build job and the "
+                              "deploy job)")
     install.set_defaults(handler=_install_hook)
+
+
+def _casc(config: Config, args: argparse.Namespace) -> None:
+    rendered = casc.render(define(JobSettings.from_config(config)))
+    path = config.root / casc.CASC_FILE
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    if current == rendered:
+        print(f"{casc.CASC_FILE} is the render: unchanged")
+    elif args.check:
+        raise StageFailed(f"{casc.CASC_FILE} is not what `pipeline jenkins casc` renders: "
+                          "run it and commit the file")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(rendered, encoding="utf-8")
+        print(f"wrote {casc.CASC_FILE}")
 
 
 def _sync(config: Config, args: argparse.Namespace) -> None:
     server = ServerSettings.from_environ()
-    job = JobSettings.from_config(config)
-    outcome = sync.sync_job(connect(server), server, job)
-    print(f"job '{job.job_name}' {outcome.value} at {server.url}job/{job.job_name}/")
+    definition = define(JobSettings.from_config(config))
+    for name, outcome in sync.sync(connect(server), server, definition):
+        print(f"'{name}' {outcome.value}: {server.url}{job_path(name)}")
 
 
 def _build(config: Config, args: argparse.Namespace) -> None:
@@ -97,11 +131,11 @@ def _build(config: Config, args: argparse.Namespace) -> None:
     if args.poll_seconds <= 0:
         raise InputError("--poll-seconds must be positive")
     server = ServerSettings.from_environ()
-    job = args.job or config.get("jenkins_job_name")
+    job = args.job or JobSettings.from_config(config).declared.deploy_job
     client = connect(server)
     polling = builds.Polling(interval=args.poll_seconds)
     number = builds.start_build(client, server, job, parameters, polling)
-    print(f"build #{number} of '{job}' started: {server.url}job/{job}/{number}/", flush=True)
+    print(f"build #{number} of '{job}' started: {server.url}{job_path(job, number)}", flush=True)
     if args.follow:
         result = builds.follow(client, server, job, number, polling)
         builds.require_success(job, number, result)
@@ -119,16 +153,21 @@ def _status(config: Config, args: argparse.Namespace) -> None:
     if args.limit < 1:
         raise InputError("--limit must be at least 1")
     server = ServerSettings.from_environ()
-    job = args.job or config.get("jenkins_job_name")
-    print(status.format_table(job, status.recent_builds(connect(server), server, job,
-                                                        args.limit)))
+    job = args.job or JobSettings.from_config(config).declared.deploy_job
+    summaries = status.recent_builds(connect(server), server, job, args.limit)
+    print(status.format_json(job, summaries) if args.json else status.format_table(job, summaries))
 
 
 def _install_hook(config: Config, args: argparse.Namespace) -> None:
-    jenkins_url = args.jenkins_url or os.environ.get("JENKINS_URL", "")
-    if not jenkins_url:
-        raise InputError("give --jenkins-url or set JENKINS_URL")
-    repository_url = args.repository_url or config.get("jenkins_repository_url")
-    hook = hooks.install_hook(args.repo, jenkins_url, repository_url,
-                              os.environ.get("JENKINS_NOTIFY_TOKEN") or None)
-    print(f"installed {hook}: pushes notify {jenkins_url} for {repository_url}")
+    environ = dict(os.environ)
+    if args.jenkins_url:
+        environ["JENKINS_URL"] = args.jenkins_url
+    server = ServerSettings.from_environ(environ)
+    if args.job:
+        jobs = args.job
+    else:
+        settings = JobSettings.from_config(config)
+        jobs = [settings.job_name, settings.declared.deploy_job]
+    hook = hooks.install_hook(args.repo, server, jobs)
+    print(f"installed {hook}: pushes ask {server.url} to poll {', '.join(jobs)} "
+          f"as '{server.user}'")

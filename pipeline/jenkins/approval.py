@@ -2,7 +2,7 @@
 
 Pending inputs are listed by the Pipeline Stage View API (``wfapi/pendingInputActions``);
 the answer goes to the input step's own endpoints, ``input/ID/proceedEmpty`` or
-``input/ID/abort``. Jenkins itself checks that the user is in the step's submitter group.
+``input/ID/abort``. Jenkins itself checks that the user is in the step's submitter list.
 """
 import json
 from dataclasses import dataclass

@@ -6,12 +6,12 @@ permission and unknown jobs or builds: exit 2 (the input is wrong).
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote
 
 import jenkins
 import requests
 
 from pipeline.errors import InputError, StageFailed
+from pipeline.jenkins import post_receive
 from pipeline.jenkins.settings import ServerSettings
 
 TIMEOUT_SECONDS = 15
@@ -71,6 +71,6 @@ def request(client: jenkins.Jenkins, method: str, path: str) -> requests.Respons
 
 
 def job_path(job: str, number: int | None = None) -> str:
-    """``job/NAME/`` or ``job/NAME/N/``, quoted as Jenkins expects."""
-    quoted = quote(job, safe="")
-    return f"job/{quoted}/" if number is None else f"job/{quoted}/{number}/"
+    """``job/NAME/`` or ``job/NAME/N/``, quoted as Jenkins expects, folders included."""
+    path = post_receive.job_path(job)
+    return path if number is None else f"{path}{number}/"

@@ -1,40 +1,39 @@
-"""The pipeline job's config.xml, rendered from setup.cfg's ``[pipeline] jenkins_*`` keys.
+"""The config.xml of the definition's jobs and folders, as Jenkins stores them.
 
-The job carries the same properties the Jenkinsfile's ``properties([...])`` step sets (build
-discarder, the DEPLOY_TO parameter, push and polling triggers), so a build and a sync never
-undo each other, and the first build can already be triggered by a push.
+``pipeline jenkins sync`` posts these; the controller's casc.yaml creates the same items through
+Job DSL (:mod:`pipeline.jenkins.casc`), both from :mod:`pipeline.jenkins.definition`. The
+Jenkinsfile sets no job properties, so a build never undoes a sync.
 """
 import xml.etree.ElementTree as ElementTree
 
-from pipeline.jenkins.settings import JobSettings
+from pipeline.jenkins.definition import (ARTIFACT_BUILDS_KEPT, BUILDS_KEPT, FOLDER_DESCRIPTION,
+                                         PipelineJob)
 
-# Equal to the Jenkinsfile's properties (tests/jenkinsfile checks).
-BUILDS_KEPT = 30
-ARTIFACT_BUILDS_KEPT = 10
-DEPLOY_PARAMETER = "DEPLOY_TO"
-DEPLOY_CHOICES = ("production", "staging", "none")
-DEPLOY_DESCRIPTION = (
-    "Main branch only: how far this build goes. production = staging, then production after "
-    "approval; staging = stop after staging; none = build and push only.")
-DESCRIPTION = ("Managed by `pipeline jenkins sync` from setup.cfg [pipeline] jenkins_* and the "
-               "repository's Jenkinsfile: edits made here are overwritten.")
 UNLIMITED = "-1"
 
 
-def render(job: JobSettings) -> str:
-    """The job's config.xml as Jenkins stores a pipeline job read from SCM."""
+def render_job(job: PipelineJob) -> str:
+    """A pipeline job read from SCM."""
     root = ElementTree.Element("flow-definition", plugin="workflow-job")
-    _add(root, "description", DESCRIPTION)
+    _add(root, "description", job.description)
     _add(root, "keepDependencies", "false")
     properties = _add(root, "properties")
     _add_build_discarder(properties)
-    _add_parameters(properties)
+    if job.parameters:
+        _add_parameters(properties, job)
     _add_triggers(properties, job)
     _add_definition(root, job)
     _add(root, "disabled", "false")
-    ElementTree.indent(root, space="  ")
-    return "<?xml version='1.1' encoding='UTF-8'?>\n" + ElementTree.tostring(
-        root, encoding="unicode") + "\n"
+    return _document(root)
+
+
+def render_folder() -> str:
+    """A folder with no credential yet: the controller holds its credentials, never a sync."""
+    root = ElementTree.Element("com.cloudbees.hudson.plugins.folder.Folder",
+                               plugin="cloudbees-folder")
+    _add(root, "description", FOLDER_DESCRIPTION)
+    _add(root, "properties")
+    return _document(root)
 
 
 def same_config(left: str, right: str) -> bool:
@@ -47,6 +46,12 @@ def same_config(left: str, right: str) -> bool:
         return _canonical(left) == _canonical(right)
     except ElementTree.ParseError:
         return False
+
+
+def _document(root: ElementTree.Element) -> str:
+    ElementTree.indent(root, space="  ")
+    return "<?xml version='1.1' encoding='UTF-8'?>\n" + ElementTree.tostring(
+        root, encoding="unicode") + "\n"
 
 
 def _canonical(config_xml: str) -> tuple[object, ...]:
@@ -80,29 +85,29 @@ def _add_build_discarder(properties: ElementTree.Element) -> None:
     _add(strategy, "artifactNumToKeep", str(ARTIFACT_BUILDS_KEPT))
 
 
-def _add_parameters(properties: ElementTree.Element) -> None:
+def _add_parameters(properties: ElementTree.Element, job: PipelineJob) -> None:
     definitions = _add(_add(properties, "hudson.model.ParametersDefinitionProperty"),
                        "parameterDefinitions")
-    choice = _add(definitions, "hudson.model.ChoiceParameterDefinition")
-    _add(choice, "name", DEPLOY_PARAMETER)
-    _add(choice, "description", DEPLOY_DESCRIPTION)
-    choices = _add(_add(choice, "choices", **{"class": "java.util.Arrays$ArrayList"}), "a",
-                   **{"class": "string-array"})
-    for value in DEPLOY_CHOICES:
-        _add(choices, "string", value)
+    for parameter in job.parameters:
+        choice = _add(definitions, "hudson.model.ChoiceParameterDefinition")
+        _add(choice, "name", parameter.name)
+        _add(choice, "description", parameter.description)
+        choices = _add(_add(choice, "choices", **{"class": "java.util.Arrays$ArrayList"}), "a",
+                       **{"class": "string-array"})
+        for value in parameter.choices:
+            _add(choices, "string", value)
 
 
-def _add_triggers(properties: ElementTree.Element, job: JobSettings) -> None:
+def _add_triggers(properties: ElementTree.Element, job: PipelineJob) -> None:
     trigger_property = "org.jenkinsci.plugins.workflow.job.properties.PipelineTriggersJobProperty"
     triggers = _add(_add(properties, trigger_property), "triggers")
     _add(_add(triggers, "com.cloudbees.jenkins.GitHubPushTrigger", plugin="github"), "spec", "")
     polling = _add(triggers, "hudson.triggers.SCMTrigger")
     _add(polling, "spec", job.poll_schedule)
-    # The git plugin's notifyCommit (push hooks, GitLab, Gitea) works through this trigger.
     _add(polling, "ignorePostCommitHooks", "false")
 
 
-def _add_definition(root: ElementTree.Element, job: JobSettings) -> None:
+def _add_definition(root: ElementTree.Element, job: PipelineJob) -> None:
     definition = _add(root, "definition",
                       **{"class": "org.jenkinsci.plugins.workflow.cps.CpsScmFlowDefinition",
                          "plugin": "workflow-cps"})
@@ -112,10 +117,9 @@ def _add_definition(root: ElementTree.Element, job: JobSettings) -> None:
     _add(remote, "url", job.repository_url)
     _add(remote, "credentialsId", job.scm_credentials)
     branch = _add(_add(scm, "branches"), "hudson.plugins.git.BranchSpec")
-    _add(branch, "name", job.branch_spec)
+    _add(branch, "name", job.branch)
     _add(scm, "doGenerateSubmoduleConfigurations", "false")
     _add(scm, "submoduleCfg", **{"class": "empty-list"})
     _add(scm, "extensions")
-    _add(definition, "scriptPath", job.jenkinsfile)
-    # A branch spec matching several branches needs a full checkout to read the Jenkinsfile.
-    _add(definition, "lightweight", "false")
+    _add(definition, "scriptPath", job.script_path)
+    _add(definition, "lightweight", str(job.lightweight).lower())

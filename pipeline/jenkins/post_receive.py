@@ -1,20 +1,21 @@
 #!/usr/bin/env python3
-"""git post-receive hook: tell Jenkins which branches were pushed (installed by
+"""git post-receive hook: ask Jenkins to poll the jobs that build this repository (installed by
 ``pipeline hooks install``; standard library only, since it runs on the git server).
 
-It calls the git plugin's ``/git/notifyCommit?url=REPO&branches=B`` for each pushed branch;
-Jenkins then polls the jobs that clone REPO and builds what changed. With an access token it
-also sends ``sha1=SHA`` (build exactly that commit), which Jenkins accepts only with a token;
-tokenless polling works when Jenkins runs with
-``hudson.plugins.git.GitStatus.NOTIFY_COMMIT_ACCESS_CONTROL=disabled-for-polling``.
+When a push updates or creates a branch, it POSTs ``JENKINS/job/<job>/polling`` once for each
+configured job; Jenkins then fetches and builds what changed (the deploy job only when the main
+branch moved). It signs in as a Jenkins account with that account's API token, sent in the
+``Authorization`` header and never in the URL, where access logs and proxies would keep it;
+Jenkins asks no CSRF crumb of a request signed with an API token.
 Jenkins being down or slow never fails or holds up a push: the refs are already updated when
 this runs, each call has a short timeout, and every failure is one line on the pusher's
 terminal, with exit status 0.
-Settings live in the repository's git config (``jenkins.url``, ``jenkins.repositoryUrl``) and
-the optional access token in ``$GIT_DIR/jenkins-notify-token`` (mode 0600).
+Settings live in the repository's git config (``jenkins.url``, one ``jenkins.job`` per job) and
+the account in ``$GIT_DIR/jenkins-hook-credentials`` (``user:token``, mode 0600).
 """
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -25,14 +26,24 @@ import urllib.request
 from collections.abc import Iterable
 
 MARKER = "installed by pipeline hooks install"
-TOKEN_FILE = "jenkins-notify-token"
+CREDENTIALS_FILE = "jenkins-hook-credentials"
 ZERO_SHA = "0" * 40
 TIMEOUT_SECONDS = 3.0
 DEADLINE_SECONDS = 8.0
 
 
-def pushed_branches(lines: Iterable[str]) -> list[tuple[str, str]]:
-    """``(branch, new sha)`` for each updated or created branch; deletions and tags skipped."""
+class _Unredirected(urllib.request.HTTPRedirectHandler):
+    """Jenkins answers a poll request with a redirect to the job's page: that is the answer."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+OPENER = urllib.request.build_opener(_Unredirected)
+
+
+def pushed_branches(lines: Iterable[str]) -> list[str]:
+    """The branches the push updated or created; deletions and tags are skipped."""
     branches = []
     for line in lines:
         fields = line.split()
@@ -40,64 +51,72 @@ def pushed_branches(lines: Iterable[str]) -> list[tuple[str, str]]:
             continue
         _old, new, ref = fields
         if ref.startswith("refs/heads/") and new != ZERO_SHA:
-            branches.append((ref[len("refs/heads/"):], new))
+            branches.append(ref[len("refs/heads/"):])
     return branches
 
 
-def notify_url(jenkins_url: str, repository_url: str, branch: str, sha: str,
-               token: str | None) -> str:
-    """The git plugin's notifyCommit URL for one pushed branch."""
-    query = {"url": repository_url, "branches": branch}
-    if token:
-        query.update(sha1=sha, token=token)
-    return jenkins_url.rstrip("/") + "/git/notifyCommit?" + urllib.parse.urlencode(query)
+def job_path(job: str) -> str:
+    """``job/NAME/``, quoted as Jenkins expects; a job in folders (``a/b``) is
+    ``job/a/job/b/``. (pipeline.jenkins.client uses it too: this file must stay standalone.)"""
+    return "".join(f"job/{urllib.parse.quote(part, safe='')}/" for part in job.split("/"))
 
 
-def git_config(key: str) -> str:
-    completed = subprocess.run(["git", "config", "--get", key], capture_output=True, text=True,
+def polling_url(jenkins_url: str, job: str) -> str:
+    """``JENKINS/job/a/job/b/polling`` for the job ``a/b``."""
+    return jenkins_url.rstrip("/") + "/" + job_path(job) + "polling"
+
+
+def git_config(*args: str) -> list[str]:
+    completed = subprocess.run(["git", "config", *args], capture_output=True, text=True,
                                check=False)
-    return completed.stdout.strip()
+    return completed.stdout.split()
 
 
-def read_token(git_dir: str) -> str | None:
+def read_credentials(git_dir: str) -> str | None:
     try:
-        with open(os.path.join(git_dir, TOKEN_FILE), encoding="utf-8") as token_file:
-            return token_file.read().strip() or None
+        with open(os.path.join(git_dir, CREDENTIALS_FILE), encoding="utf-8") as credentials:
+            return credentials.read().strip() or None
     except OSError:
         return None
 
 
-def notify(url: str, timeout: float) -> str:
-    """One notification; returns Jenkins' first line, or why it failed (never raises)."""
+def poll(url: str, credentials: str, timeout: float) -> str:
+    """One poll request; returns what Jenkins said, or why it failed (never raises)."""
+    authorization = "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")
+    request = urllib.request.Request(url, method="POST", data=b"",
+                                     headers={"Authorization": authorization})
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, method="POST", data=b""),
-                                    timeout=timeout) as response:
-            body = response.read(500).decode("utf-8", "replace").strip()
-            return body.splitlines()[0] if body else f"HTTP {response.status}"
+        with OPENER.open(request, timeout=timeout) as response:
+            return f"polling scheduled (HTTP {response.status})"
     except urllib.error.HTTPError as error:
+        if 300 <= error.code < 400:
+            return f"polling scheduled (HTTP {error.code})"
+        if error.code in (401, 403):
+            return f"Jenkins refused the hook's account (HTTP {error.code})"
         return f"Jenkins answered HTTP {error.code}"
     except (OSError, ValueError) as error:
         return f"not notified ({type(error).__name__}: {error})"
 
 
 def main(stdin: Iterable[str], git_dir: str) -> int:
-    jenkins_url = git_config("jenkins.url")
-    repository_url = git_config("jenkins.repositoryUrl")
-    if not jenkins_url or not repository_url:
-        print("jenkins: jenkins.url or jenkins.repositoryUrl not set; not notified",
+    if not pushed_branches(stdin):
+        return 0
+    urls = git_config("--get", "jenkins.url")
+    jobs = git_config("--get-all", "jenkins.job")
+    credentials = read_credentials(git_dir)
+    if not urls or not jobs or credentials is None:
+        print(f"jenkins: jenkins.url, jenkins.job or {CREDENTIALS_FILE} missing; not notified",
               file=sys.stderr)
         return 0
-    token = read_token(git_dir)
     deadline = time.monotonic() + DEADLINE_SECONDS
-    for branch, sha in pushed_branches(stdin):
+    for job in jobs:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            print(f"jenkins: out of time, {branch} not notified (polling will find it)",
-                  file=sys.stderr)
+            print(f"jenkins: out of time, {job} not notified (its polling schedule will find "
+                  "the push)", file=sys.stderr)
             continue
-        answer = notify(notify_url(jenkins_url, repository_url, branch, sha, token),
-                        min(TIMEOUT_SECONDS, remaining))
-        print(f"jenkins: {branch} {sha[:8]}: {answer}", file=sys.stderr)
+        answer = poll(polling_url(urls[0], job), credentials, min(TIMEOUT_SECONDS, remaining))
+        print(f"jenkins: {job}: {answer}", file=sys.stderr)
     return 0
 
 

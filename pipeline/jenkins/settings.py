@@ -1,16 +1,18 @@
-"""Where Jenkins is and who we are (the environment), and what the job is (setup.cfg).
+"""Where Jenkins is and who we are (the environment), and what the jobs are (setup.cfg and the
+Jenkinsfile's own declarations).
 
 Credentials come only from the environment (``JENKINS_USER``/``JENKINS_TOKEN``), never from
 setup.cfg, so they stay out of the repository.
 """
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Mapping
 from urllib.parse import urlsplit
 
 from pipeline.config import CONFIG_FILE, SECTION, Config
 from pipeline.errors import InputError
+from pipeline.jenkins.jenkinsfile import Declarations
 
 GIT_URL_SCHEMES = ("http", "https", "ssh", "git", "file")
 SCP_LIKE_URL = re.compile(r"^[\w.-]+@[\w.-]+:[^/]")
@@ -41,35 +43,47 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class JobSettings:
-    """The pipeline job as setup.cfg's ``[pipeline] jenkins_*`` keys describe it."""
+    """The jobs as setup.cfg's ``[pipeline] jenkins_*`` keys and the Jenkinsfile describe them."""
 
     job_name: str
     repository_url: str
     branch_spec: str
-    main_branch: str
     jenkinsfile: str
     poll_schedule: str
-    agent_label: str
-    approvers: str
     scm_credentials: str
-    registry_credentials: str
-    vault_credentials: str
-    ssh_credentials: str
+    declared: Declarations
 
     @classmethod
     def from_config(cls, config: Config) -> "JobSettings":
-        """Every ``jenkins_<field>`` key, required and non-empty."""
+        """Every ``jenkins_<field>`` key, required and non-empty, and the Jenkinsfile's
+        constants."""
         values = {}
-        for name in cls.__dataclass_fields__:
-            key = f"jenkins_{name}"
+        for field in fields(cls):
+            if field.name == "declared":
+                continue
+            key = f"jenkins_{field.name}"
             value = config.get(key).strip()
             if not value:
                 raise InputError(f"{CONFIG_FILE} [{SECTION}]: '{key}' is empty")
-            values[name] = value
+            values[field.name] = value
         if not is_git_url(values["repository_url"]):
             raise InputError(f"{CONFIG_FILE} [{SECTION}]: 'jenkins_repository_url' is not a "
                              f"git URL: {values['repository_url']}")
-        return cls(**values)
+        declared = Declarations.read(config.root / values["jenkinsfile"])
+        folder, _, _ = declared.deploy_job.rpartition("/")
+        if not folder:
+            raise InputError(f"{values['jenkinsfile']}: DEPLOY_JOB '{declared.deploy_job}' must "
+                             "be inside a folder: the folder holds its credentials")
+        if values["job_name"].startswith(folder + "/"):
+            raise InputError(f"{CONFIG_FILE} [{SECTION}]: 'jenkins_job_name' "
+                             f"'{values['job_name']}' is inside '{folder}', the folder of the "
+                             "deploy credentials: branch builds would see them")
+        return cls(declared=declared, **values)
+
+    @property
+    def deploy_folder(self) -> str:
+        """The folder of the deploy job: its credentials live there and nowhere else."""
+        return self.declared.deploy_job.rpartition("/")[0]
 
 
 def is_git_url(url: str) -> bool:

@@ -1,8 +1,9 @@
 """``jenkins status``: the last builds of a job, their results and the versions they built.
 
-The Jenkinsfile names each build after its version, so ``displayName`` is the version.
+The Jenkinsfile names each deploy build after its version, so ``displayName`` is the version.
 """
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
 import jenkins
@@ -18,7 +19,7 @@ class BuildSummary:
     number: int
     result: str
     name: str
-    started: str
+    started: datetime
 
 
 def recent_builds(client: jenkins.Jenkins, server: ServerSettings, job: str,
@@ -34,7 +35,7 @@ def recent_builds(client: jenkins.Jenkins, server: ServerSettings, job: str,
                 number=int(info["number"]),
                 result=info.get("result") or ("RUNNING" if info.get("building") else "UNKNOWN"),
                 name=str(info.get("displayName") or f"#{info['number']}"),
-                started=started.strftime("%Y-%m-%d %H:%M UTC")))
+                started=started))
     return summaries
 
 
@@ -44,6 +45,14 @@ def format_table(job: str, summaries: list[BuildSummary]) -> str:
         return f"{job}: no builds yet"
     lines = [f"{job}: last {len(summaries)} build(s)",
              f"{'BUILD':>6}  {'RESULT':<9}  {'STARTED':<20}  VERSION"]
-    lines += [f"{summary.number:>6}  {summary.result:<9}  {summary.started:<20}  {summary.name}"
+    lines += [f"{summary.number:>6}  {summary.result:<9}  "
+              f"{summary.started.strftime('%Y-%m-%d %H:%M UTC'):<20}  {summary.name}"
               for summary in summaries]
     return "\n".join(lines)
+
+
+def format_json(job: str, summaries: list[BuildSummary]) -> str:
+    """One JSON object for scripts: the job and its builds, newest first, times in ISO 8601."""
+    builds = [{**asdict(summary), "started": summary.started.isoformat()}
+              for summary in summaries]
+    return json.dumps({"job": job, "builds": builds})

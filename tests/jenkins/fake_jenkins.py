@@ -1,19 +1,23 @@
 """A FAKE Jenkins controller, for tests only. It is NOT Jenkins and ships nowhere.
 
-No Jenkins server can run on these machines, so the python-jenkins code is tested against this
-stand-in, built from Jenkins' documented REST API and as strict as the real one where our code
-depends on it:
+No Jenkins server can run on these machines, so the python-jenkins code and the push hook are
+tested against this stand-in, built from Jenkins' documented REST API and as strict as the real
+one where our code depends on it:
 
-- every request needs HTTP basic auth with a user's API token (401 otherwise), except the git
-  plugin's ``/git/notifyCommit``, which takes its own access token as the real one does;
-- every POST needs the crumb that ``/crumbIssuer/api/json`` issued to that user (403 otherwise);
-- unknown jobs, builds, queue items and inputs answer 404;
+- every request needs HTTP basic auth with a user's password or API token (401 otherwise);
+- a POST signed with a password needs the crumb ``/crumbIssuer/api/json`` issued to that user
+  (403 otherwise); one signed with an API token needs none, as in Jenkins since 2.96;
+- jobs may live in folders (``job/a/job/b/``); unknown items, builds, queue items and inputs
+  answer 404; an item is created inside an existing folder only;
 - a build request answers 201 with a queue item in ``Location``; the item becomes a build after
   a few polls, as when it waits for an executor;
+- ``job/NAME/polling`` (what the push hook calls) needs Job/Build on the job and answers with a
+  redirect to the job, as Jenkins does;
 - console text grows one chunk per ``logText/progressiveText`` request, with ``X-Text-Size`` and
   ``X-More-Data`` as Jenkins sends them;
 - a build may stop at an ``input`` step: ``wfapi/pendingInputActions`` lists it, and
-  ``input/ID/proceedEmpty`` or ``input/ID/abort`` answer it, only for its submitter group.
+  ``input/ID/proceedEmpty`` or ``input/ID/abort`` answer it, only for a user id of its submitter
+  list (Jenkins also lets administrators; the fake has none).
 
 Builds follow a scripted :class:`BuildPlan` instead of running anything.
 """
@@ -31,6 +35,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 JENKINS_VERSION = "2.479.3"
 CRUMB_FIELD = "Jenkins-Crumb"
+FOLDER_ROOT = "com.cloudbees.hudson.plugins.folder.Folder"
+
+
+@dataclass(frozen=True)
+class FakeUser:
+    """An account: its API token, its password, and the jobs it may build (None: all)."""
+
+    token: str
+    password: str
+    may_build: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +53,7 @@ class PendingInput:
 
     id: str
     message: str
-    submitter: str
+    submitters: str
     after_chunk: int
 
 
@@ -108,23 +122,24 @@ class QueueItem:
 class FakeJenkins:
     """The fake's state, served by :meth:`serve`. Tests reach into it to set up and check."""
 
-    def __init__(self, users: dict[str, tuple[str, set[str]]] | None = None,
-                 notify_token: str | None = None, queue_polls: int = 2) -> None:
-        self.users = users if users is not None else {
-            "ci": ("ci-token-123", {"deploy-approvers"}), "dev": ("dev-token-456", set())}
-        self.notify_token = notify_token
+    def __init__(self, queue_polls: int = 2) -> None:
+        self.users = {"ci": FakeUser("ci-token-123", "ci-password"),
+                      "alice": FakeUser("alice-token-789", "alice-password"),
+                      "dev": FakeUser("dev-token-456", "dev-password", frozenset())}
         self.queue_polls = queue_polls
         self.crumbs: dict[str, str] = {}
         self.jobs: dict[str, str] = {}
         self.plans: dict[str, BuildPlan] = {}
         self.builds: dict[str, list[Build]] = {}
         self.queue: dict[int, QueueItem] = {}
-        self.notifications: list[dict[str, str]] = []
+        self.polls: list[tuple[str, str]] = []
+        self.requested: list[str] = []
         self.config_posts: list[str] = []
         self.lock = threading.Lock()
         self.url = ""
 
     def add_job(self, name: str, config_xml: str = "<flow-definition/>") -> None:
+        """An item (a folder when its config's root says so), given its full name."""
         self.jobs[name] = config_xml
         self.builds.setdefault(name, [])
 
@@ -191,30 +206,31 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         try:
             with self.state.lock:
-                if parts.path == "/git/notifyCommit":
-                    status, payload, headers = _notify_commit(self.state, query)
-                else:
-                    user = self._authenticate()
-                    if method == "POST" and parts.path != "/crumbIssuer/api/json":
-                        self._check_crumb(user)
-                    route = _GETS if method == "GET" else _POSTS
-                    status, payload, headers = _dispatch(route, self.state, parts.path, query,
-                                                         body, user)
+                self.state.requested.append(f"{method} {self.path}")
+                user, by_token = self._authenticate()
+                if method == "POST" and not by_token:
+                    self._check_crumb(user)
+                route = _GETS if method == "GET" else _POSTS
+                status, payload, headers = _dispatch(route, self.state, parts.path, query,
+                                                     body, user)
         except HttpError as error:
             status, payload, headers = error.status, f"Error {error.status}: {error}\n", {}
             if error.status == 401:
                 headers = {"WWW-Authenticate": 'Basic realm="Jenkins"'}
         self._reply(status, payload, headers)
 
-    def _authenticate(self) -> str:
+    def _authenticate(self) -> tuple[str, bool]:
+        """The user, and whether they signed with an API token (rather than a password)."""
         header = self.headers.get("Authorization", "")
         if not header.startswith("Basic "):
             raise HttpError(401, "Authentication required")
-        user, _, token = base64.b64decode(header[6:]).decode("utf-8").partition(":")
+        user, _, secret = base64.b64decode(header[6:]).decode("utf-8").partition(":")
         known = self.state.users.get(user)
-        if known is None or not secrets.compare_digest(known[0], token):
-            raise HttpError(401, f"Invalid password/token for user: {user}")
-        return user
+        if known is not None and secrets.compare_digest(known.token, secret):
+            return user, True
+        if known is not None and secrets.compare_digest(known.password, secret):
+            return user, False
+        raise HttpError(401, f"Invalid password/token for user: {user}")
 
     def _check_crumb(self, user: str) -> None:
         issued = self.state.crumbs.get(user)
@@ -243,8 +259,16 @@ Reply = tuple[int, Any, dict[str, str]]
 
 def _dispatch(routes: dict[tuple[str, ...], Any], state: FakeJenkins, path: str,
               query: dict[str, str], body: bytes, user: str) -> Reply:
-    """Match ``/job/J/N/...`` style paths against route patterns (``J`` job, ``N`` number)."""
-    segments = tuple(unquote(part) for part in path.strip("/").split("/") if part)
+    """Match ``/job/J/N/...`` style paths against route patterns (``J`` job, ``N`` number);
+    ``job/a/job/b`` is the single job ``a/b``, as folders nest in Jenkins."""
+    raw = [unquote(part) for part in path.strip("/").split("/") if part]
+    segments: list[str] = []
+    while raw:
+        if raw[0] == "job" and len(raw) > 1 and segments[-2:-1] == ["job"]:
+            segments[-1] += "/" + raw[1]
+            raw = raw[2:]
+            continue
+        segments.append(raw.pop(0))
     for pattern, handler in routes.items():
         if len(pattern) != len(segments):
             continue
@@ -274,7 +298,7 @@ def _build(state: FakeJenkins, job: str, number: str) -> Build:
 
 def _build_json(state: FakeJenkins, build: Build) -> dict[str, Any]:
     return {"_class": "org.jenkinsci.plugins.workflow.job.WorkflowRun", "number": build.number,
-            "url": f"{state.url}job/{build.job}/{build.number}/", "building": build.building,
+            "url": f"{state.url}{_path(build.job)}{build.number}/", "building": build.building,
             "result": build.result, "displayName": build.display_name,
             "fullDisplayName": f"{build.job} {build.display_name}", "duration": 0,
             "timestamp": 1_700_000_000_000 + build.number,
@@ -284,7 +308,7 @@ def _build_json(state: FakeJenkins, build: Build) -> dict[str, Any]:
 
 
 def _root(state: FakeJenkins, **_: Any) -> Reply:
-    return 200, {"mode": "NORMAL", "jobs": [{"name": name, "url": f"{state.url}job/{name}/"}
+    return 200, {"mode": "NORMAL", "jobs": [{"name": name, "url": f"{state.url}{_path(name)}"}
                                             for name in state.jobs]}, {}
 
 
@@ -299,10 +323,11 @@ def _crumb(state: FakeJenkins, user: str, **_: Any) -> Reply:
 
 def _job_info(state: FakeJenkins, job: str, **_: Any) -> Reply:
     builds = state.builds[_job(state, job)]
-    summaries = [{"number": build.number, "url": f"{state.url}job/{job}/{build.number}/"}
+    summaries = [{"number": build.number, "url": f"{state.url}{_path(job)}{build.number}/"}
                  for build in reversed(builds)]
-    return 200, {"_class": "org.jenkinsci.plugins.workflow.job.WorkflowJob", "name": job,
-                 "fullName": job, "url": f"{state.url}job/{job}/", "builds": summaries,
+    return 200, {"_class": "org.jenkinsci.plugins.workflow.job.WorkflowJob",
+                 "name": job.rpartition("/")[2], "fullName": job,
+                 "url": f"{state.url}{_path(job)}", "builds": summaries,
                  "firstBuild": summaries[-1] if summaries else None,
                  "lastBuild": summaries[0] if summaries else None,
                  "nextBuildNumber": len(builds) + 1}, {}
@@ -327,15 +352,37 @@ def _post_config(state: FakeJenkins, job: str, body: bytes, **_: Any) -> Reply:
     return 200, "", {}
 
 
-def _create_item(state: FakeJenkins, query: dict[str, str], body: bytes, **_: Any) -> Reply:
+def _create_item(state: FakeJenkins, query: dict[str, str], body: bytes,
+                 folder: str = "", **_: Any) -> Reply:
     name = query.get("name", "")
     if not name:
         raise HttpError(400, "Query parameter 'name' is required")
-    if name in state.jobs:
+    full_name = f"{folder}/{name}" if folder else name
+    if full_name in state.jobs:
         raise HttpError(400, f"A job already exists with the name '{name}'")
-    state.add_job(name, _parse_config(body))
-    state.config_posts.append(name)
+    state.add_job(full_name, _parse_config(body))
+    state.config_posts.append(full_name)
     return 200, "", {}
+
+
+def _create_in_folder(state: FakeJenkins, folder: str, **kwargs: Any) -> Reply:
+    if ElementTree.fromstring(state.jobs[_job(state, folder)].split("?>", 1)[-1]).tag \
+            != FOLDER_ROOT:
+        raise HttpError(404, f"{folder} is not a folder")
+    return _create_item(state, folder=folder, **kwargs)
+
+
+def _poll(state: FakeJenkins, job: str, user: str, **_: Any) -> Reply:
+    """``job/NAME/polling``: Job/Build is needed; Jenkins redirects to the job's page."""
+    may_build = state.users[user].may_build
+    if may_build is not None and _job(state, job) not in may_build:
+        raise HttpError(403, f"{user} is missing the Job/Build permission")
+    state.polls.append((_job(state, job), user))
+    return 302, "", {"Location": f"{state.url}{_path(job)}"}
+
+
+def _path(job: str) -> str:
+    return "".join(f"job/{part}/" for part in job.split("/"))
 
 
 def _queue_build(state: FakeJenkins, job: str, query: dict[str, str], **_: Any) -> Reply:
@@ -355,7 +402,7 @@ def _queue_item(state: FakeJenkins, number: str, **_: Any) -> Reply:
     if item.build is None:
         item.build = state.start_build(item.job, item.parameters)
     info["executable"] = {"number": item.build.number,
-                          "url": f"{state.url}job/{item.job}/{item.build.number}/"}
+                          "url": f"{state.url}{_path(item.job)}{item.build.number}/"}
     return 200, info, {}
 
 
@@ -380,7 +427,7 @@ def _pending_inputs(state: FakeJenkins, job: str, number: str, **_: Any) -> Repl
     pending = build.waiting_input
     if pending is None:
         return 200, [], {}
-    base = f"/job/{job}/{number}"
+    base = f"/{_path(job)}{number}"
     return 200, [{"id": pending.id, "proceedText": "Proceed", "message": pending.message,
                   "inputs": [], "proceedUrl": f"{base}/wfapi/inputSubmit?inputId={pending.id}",
                   "abortUrl": f"{base}/input/{pending.id}/abort",
@@ -393,8 +440,8 @@ def _answer_input(state: FakeJenkins, job: str, number: str, input_id: str, user
     pending = build.waiting_input
     if pending is None or pending.id != input_id:
         raise HttpError(404, f"No pending input {input_id} in {job} #{number}")
-    if pending.submitter not in state.users[user][1]:
-        raise HttpError(403, f"You need to be {pending.submitter} to submit this")
+    if user not in [submitter.strip() for submitter in pending.submitters.split(",")]:
+        raise HttpError(403, f"You need to be {pending.submitters} to submit this")
     build.waiting_input = None
     build.input_answered = True
     if approve:
@@ -413,33 +460,6 @@ def _proceed(state: FakeJenkins, job: str, number: str, input_id: str, user: str
 def _abort(state: FakeJenkins, job: str, number: str, input_id: str, user: str,
            **_: Any) -> Reply:
     return _answer_input(state, job, number, input_id, user, approve=False)
-
-
-def _notify_commit(state: FakeJenkins, query: dict[str, str]) -> Reply:
-    """The git plugin's push notification: poll (here: queue) every job cloning that URL."""
-    if state.notify_token is not None and query.get("token") != state.notify_token:
-        raise HttpError(401, "Invalid access token")
-    url = query.get("url", "")
-    if not url:
-        raise HttpError(400, "Illegal URL: missing url parameter")
-    state.notifications.append(query)
-    scheduled = [job for job, config in state.jobs.items() if _polls(config, url)]
-    for job in scheduled:
-        state.enqueue(job, {})
-    if not scheduled:
-        return 200, f"No git jobs using repository: {url} and branches: " \
-                    f"{query.get('branches', '')}\n", {}
-    return 200, "".join(f"Scheduled polling of {job}\n" for job in scheduled), {}
-
-
-def _polls(config_xml: str, url: str) -> bool:
-    """A job is notified when it clones ``url`` and has SCM polling on, as in the git plugin."""
-    try:
-        root = ElementTree.fromstring(config_xml.split("?>", 1)[-1])
-    except ElementTree.ParseError:
-        return False
-    urls = [element.text for element in root.iter("url")]
-    return url in urls and any(True for _ in root.iter("hudson.triggers.SCMTrigger"))
 
 
 _GETS: dict[tuple[str, ...], Any] = {
@@ -462,4 +482,6 @@ _POSTS: dict[tuple[str, ...], Any] = {
     ("job", "J", "buildWithParameters"): _queue_build,
     ("job", "J", "N", "input", "ID", "proceedEmpty"): _proceed,
     ("job", "J", "N", "input", "ID", "abort"): _abort,
+    ("job", "J", "polling"): _poll,
+    ("job", "J", "createItem"): _create_in_folder,
 }

@@ -1,27 +1,35 @@
 """``jenkins build``, ``approve``, ``abort`` and ``status`` against the fake."""
 import io
+import json
 
 import pytest
 
+from pipeline import config
+
 from pipeline.jenkins import builds
 from pipeline.jenkins.client import connect
-from pipeline.jenkins.settings import ServerSettings
+from pipeline.jenkins.settings import JobSettings, ServerSettings
 from tests.jenkins.conftest import TOKEN, USER, run_cli
 from tests.jenkins.fake_jenkins import BuildPlan, FakeJenkins, PendingInput
 
 FAST = ("--poll-seconds", "0.01")
 APPROVAL = PendingInput(id="Production", message="Deploy 1.4.0+build.7 to production?",
-                        submitter="deploy-approvers", after_chunk=2)
+                        submitters="bob, alice", after_chunk=2)
+APPROVER = "alice"
 
 
-def waiting_for_approval(fake: FakeJenkins) -> None:
-    """A running build of ``app`` stopped at the production approval."""
-    fake.add_job("app")
-    fake.plans["app"] = BuildPlan(chunks=["a\n", "b\n", "deploy production\n"],
-                                  pending_input=APPROVAL)
-    build = fake.start_build("app")
+def waiting_for_approval(fake: FakeJenkins, monkeypatch: pytest.MonkeyPatch,
+                         job: str = "app") -> None:
+    """A running build of ``job`` stopped at the production approval; the CLI signs in as an
+    approver."""
+    fake.add_job(job)
+    fake.plans[job] = BuildPlan(chunks=["a\n", "b\n", "deploy production\n"],
+                                pending_input=APPROVAL)
+    build = fake.start_build(job)
     while build.waiting_input is None:
         build.advance()
+    monkeypatch.setenv("JENKINS_USER", APPROVER)
+    monkeypatch.setenv("JENKINS_TOKEN", fake.users[APPROVER].token)
 
 
 def test_build_follow_streams_each_line_once_and_passes_parameters(
@@ -74,8 +82,9 @@ def test_a_build_waiting_in_the_queue_times_out(jenkins_env: FakeJenkins) -> Non
         builds.start_build(connect(server), server, "app", {}, polling)
 
 
-def test_follow_prints_what_the_approver_sees_then_the_rest(jenkins_env: FakeJenkins) -> None:
-    waiting_for_approval(jenkins_env)
+def test_follow_prints_what_the_approver_sees_then_the_rest(
+        jenkins_env: FakeJenkins, monkeypatch: pytest.MonkeyPatch) -> None:
+    waiting_for_approval(jenkins_env, monkeypatch)
     server = ServerSettings(url=jenkins_env.url, user=USER, token=TOKEN)
     client = connect(server)
     out = io.StringIO()
@@ -91,34 +100,45 @@ def test_follow_prints_what_the_approver_sees_then_the_rest(jenkins_env: FakeJen
                               "deploy production\nFinished: SUCCESS\n")
 
 
-def test_approve_lets_the_build_go_on(jenkins_env: FakeJenkins,
+def test_approve_lets_the_build_go_on(jenkins_env: FakeJenkins, monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    waiting_for_approval(jenkins_env)
+    waiting_for_approval(jenkins_env, monkeypatch)
     assert run_cli(capsys, "jenkins", "approve", "app", "1") == (
         0, "build #1 of 'app': input 'Production' approved\n", "")
     build = jenkins_env.builds["app"][0]
     while build.building:
         build.advance()
     assert build.result == "SUCCESS"
-    assert "Approved by ci\ndeploy production\n" in build.console
+    assert f"Approved by {APPROVER}\ndeploy production\n" in build.console
 
 
-def test_abort_ends_the_build_aborted(jenkins_env: FakeJenkins,
+def test_approving_a_build_of_a_job_in_a_folder(jenkins_env: FakeJenkins,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    jenkins_env.add_job("deploy", "<com.cloudbees.hudson.plugins.folder.Folder/>")
+    waiting_for_approval(jenkins_env, monkeypatch, "deploy/app")
+    assert run_cli(capsys, "jenkins", "approve", "deploy/app", "1")[0] == 0
+    assert jenkins_env.builds["deploy/app"][0].input_answered
+
+
+def test_abort_ends_the_build_aborted(jenkins_env: FakeJenkins, monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    waiting_for_approval(jenkins_env)
+    waiting_for_approval(jenkins_env, monkeypatch)
     code, out, _ = run_cli(capsys, "jenkins", "abort", "app", "1", "--input", "Production")
     assert (code, out) == (0, "build #1 of 'app': input 'Production' aborted\n")
     build = jenkins_env.builds["app"][0]
     assert build.result == "ABORTED" and "deploy production" not in build.console
 
 
-def test_only_an_approver_may_answer(jenkins_env: FakeJenkins, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("user", ["ci", "dev"])
+def test_only_an_approver_may_answer(user: str, jenkins_env: FakeJenkins,
+                                     monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    waiting_for_approval(jenkins_env)
-    monkeypatch.setenv("JENKINS_USER", "dev")
-    monkeypatch.setenv("JENKINS_TOKEN", jenkins_env.users["dev"][0])
+    waiting_for_approval(jenkins_env, monkeypatch)
+    monkeypatch.setenv("JENKINS_USER", user)
+    monkeypatch.setenv("JENKINS_TOKEN", jenkins_env.users[user].token)
     code, _, err = run_cli(capsys, "jenkins", "approve", "app", "1")
-    assert code == 2 and "does not allow 'dev'" in err and "(HTTP 403)" in err
+    assert code == 2 and f"does not allow '{user}'" in err and "(HTTP 403)" in err
     assert jenkins_env.builds["app"][0].waiting_input == APPROVAL
 
 
@@ -152,3 +172,29 @@ def test_status_of_a_job_without_builds(jenkins_env: FakeJenkins,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     jenkins_env.add_job("app")
     assert run_cli(capsys, "jenkins", "status", "app") == (0, "app: no builds yet\n", "")
+
+
+def test_status_as_json_for_scripts(jenkins_env: FakeJenkins,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    jenkins_env.add_job("deploy", "<com.cloudbees.hudson.plugins.folder.Folder/>")
+    jenkins_env.add_job("deploy/app")
+    build = jenkins_env.start_build("deploy/app")
+    build.display_name = "1.4.0+build.1"
+    build.finish("SUCCESS")
+    code, out, _ = run_cli(capsys, "jenkins", "status", "deploy/app", "--json")
+    assert code == 0
+    assert json.loads(out) == {"job": "deploy/app", "builds": [
+        {"number": 1, "result": "SUCCESS", "name": "1.4.0+build.1",
+         "started": "2023-11-14T22:13:20.001000+00:00"}]}
+
+
+def test_status_and_build_default_to_the_deploy_job(jenkins_env: FakeJenkins,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    deploy_job = JobSettings.from_config(config.load()).declared.deploy_job
+    assert run_cli(capsys, "jenkins", "status")[2].endswith(f"has no job '{deploy_job}'\n")
+    jenkins_env.add_job(deploy_job.rpartition("/")[0],
+                        "<com.cloudbees.hudson.plugins.folder.Folder/>")
+    jenkins_env.add_job(deploy_job)
+    code, out, _ = run_cli(capsys, "jenkins", "build", *FAST)
+    assert code == 0 and out.startswith(f"build #1 of '{deploy_job}' started")
+    assert out.rstrip().endswith("/job/" + deploy_job.replace("/", "/job/") + "/1/")

@@ -61,10 +61,12 @@ def test_missing_settings_exit_2_before_any_request(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.parametrize(("argv", "message"), [
     (("jenkins", "status", "app", "--limit", "0"), "--limit must be at least 1"),
-    (("hooks", "install", "--repo", "/nonexistent"), "give --jenkins-url or set JENKINS_URL"),
+    (("hooks", "install", "--repo", "/nonexistent"),
+     "set JENKINS_URL, JENKINS_USER, JENKINS_TOKEN in the environment to reach Jenkins"),
 ])
 def test_bad_arguments_exit_2_before_reaching_jenkins(
         argv: tuple[str, ...], message: str, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.delenv("JENKINS_URL", raising=False)
+    for name in ("JENKINS_URL", "JENKINS_USER", "JENKINS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
     assert run_cli(capsys, *argv) == (2, "", f"pipeline: error: {message}\n")

@@ -1,4 +1,5 @@
-"""The post-receive hook in a real bare repository, pushed to with real git, notifying the fake."""
+"""The post-receive hook in a real bare repository, pushed to with real git, asking the fake to
+poll; the hook's account travels in the Authorization header, never in a URL."""
 import os
 import stat
 import subprocess
@@ -7,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from pipeline import config
-from pipeline.jenkins import jobconfig, post_receive
+from pipeline.jenkins import post_receive
 from pipeline.jenkins.settings import JobSettings
-from tests.jenkins.conftest import run_cli
+from tests.jenkins.conftest import TOKEN, USER, run_cli
 from tests.jenkins.fake_jenkins import FakeJenkins
 
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
                 "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com"}
+FOLDER = "<com.cloudbees.hudson.plugins.folder.Folder/>"
 
 
 def git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -41,88 +43,115 @@ def clone(tmp_path: Path, bare: Path) -> Path:
     return work
 
 
-def install(capsys: pytest.CaptureFixture[str], bare: Path, jenkins_url: str) -> None:
+@pytest.fixture
+def jobs(fake: FakeJenkins) -> list[str]:
+    """The build job and the deploy job, on the fake."""
+    settings = JobSettings.from_config(config.load())
+    fake.add_job(settings.deploy_folder, FOLDER)
+    for job in (settings.job_name, settings.declared.deploy_job):
+        fake.add_job(job)
+    return [settings.job_name, settings.declared.deploy_job]
+
+
+def install(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, bare: Path,
+            jenkins_url: str, user: str = USER, token: str = TOKEN) -> str:
+    monkeypatch.setenv("JENKINS_USER", user)
+    monkeypatch.setenv("JENKINS_TOKEN", token)
     code, out, err = run_cli(capsys, "hooks", "install", "--repo", str(bare), "--jenkins-url",
-                             jenkins_url, "--repository-url", bare.as_uri())
+                             jenkins_url)
     assert (code, err) == (0, ""), err
     assert out.startswith(f"installed {bare / 'hooks' / 'post-receive'}")
+    return out
 
 
-def test_a_push_reaches_jenkins_and_queues_the_job_that_clones_the_repo(
-        fake: FakeJenkins, bare: Path, clone: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    job = JobSettings.from_config(config.load())
-    fake.add_job("app", jobconfig.render(JobSettings(**{**job.__dict__,
-                                                        "repository_url": bare.as_uri()})))
-    fake.add_job("other", jobconfig.render(job))
-    install(capsys, bare, fake.url)
+def test_a_push_asks_both_jobs_to_poll_with_the_token_in_the_header_only(
+        fake: FakeJenkins, jobs: list[str], bare: Path, clone: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    out = install(capsys, monkeypatch, bare, fake.url)
+    assert TOKEN not in out
     pushed = git("push", "origin", "main", cwd=clone)
-    sha = git("rev-parse", "HEAD", cwd=clone).stdout.strip()
-    assert fake.notifications == [{"url": bare.as_uri(), "branches": "main"}]
-    assert [item.job for item in fake.queue.values()] == ["app"]
-    assert f"jenkins: main {sha[:8]}: Scheduled polling of app" in pushed.stderr
+    assert fake.polls == [(job, USER) for job in jobs]
+    assert [line.rstrip() for line in pushed.stderr.splitlines() if "jenkins:" in line] == [
+        f"remote: jenkins: {job}: polling scheduled (HTTP 302)" for job in jobs]
+    assert fake.requested == ["POST /job/visitor-counter/polling",
+                              "POST /job/deploy/job/visitor-counter-deploy/polling"]
+    assert not any(TOKEN in request for request in fake.requested)
+    assert TOKEN not in pushed.stderr + capsys.readouterr().out
+    credentials = bare / post_receive.CREDENTIALS_FILE
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    assert credentials.read_text(encoding="utf-8") == f"{USER}:{TOKEN}\n"
 
 
-def test_tags_and_deleted_branches_are_not_notified() -> None:
+def test_tags_and_deleted_branches_ask_for_nothing() -> None:
     zero, sha = "0" * 40, "a" * 40
     lines = [f"{zero} {sha} refs/heads/feature/x\n", f"{sha} {zero} refs/heads/old\n",
              f"{zero} {sha} refs/tags/v1.0\n", "garbage\n"]
-    assert post_receive.pushed_branches(lines) == [("feature/x", sha)]
+    assert post_receive.pushed_branches(lines) == ["feature/x"]
+    assert post_receive.pushed_branches(lines[1:]) == []
 
 
 def test_jenkins_down_never_blocks_or_fails_a_push(
-        bare: Path, clone: Path, closed_port_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    install(capsys, bare, closed_port_url)
+        bare: Path, clone: Path, closed_port_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    install(capsys, monkeypatch, bare, closed_port_url)
     pushed = git("push", "origin", "main", cwd=clone)
     assert "not notified (URLError" in pushed.stderr
     assert git("rev-parse", "main", cwd=bare).stdout == git("rev-parse", "HEAD",
                                                             cwd=clone).stdout
 
 
-def test_the_access_token_is_kept_private_and_sent(
-        bare: Path, clone: Path, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(("user", "token", "answer"), [
+    (USER, "wrong-token", "Jenkins refused the hook's account (HTTP 401)"),
+    ("dev", "dev-token-456", "Jenkins refused the hook's account (HTTP 403)"),
+])
+def test_an_account_jenkins_refuses_is_one_line_and_the_push_stands(
+        fake: FakeJenkins, jobs: list[str], bare: Path, clone: Path, user: str, token: str,
+        answer: str, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    with FakeJenkins(notify_token="notify-secret-77").serve() as fake:
-        monkeypatch.setenv("JENKINS_NOTIFY_TOKEN", "notify-secret-77")
-        install(capsys, bare, fake.url)
-        token_file = bare / post_receive.TOKEN_FILE
-        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-        pushed = git("push", "origin", "main", cwd=clone)
-        sha = git("rev-parse", "HEAD", cwd=clone).stdout.strip()
-        assert fake.notifications == [{"url": bare.as_uri(), "branches": "main", "sha1": sha,
-                                       "token": "notify-secret-77"}]
-        assert "notify-secret-77" not in pushed.stderr + capsys.readouterr().out
-        token_file.write_text("wrong\n", encoding="utf-8")
-        git("commit", "--allow-empty", "-m", "second", cwd=clone)
-        pushed = git("push", "origin", "main", cwd=clone)
-        assert "Jenkins answered HTTP 401" in pushed.stderr
+    install(capsys, monkeypatch, bare, fake.url, user, token)
+    pushed = git("push", "origin", "main", cwd=clone)
+    assert f"jenkins: {jobs[0]}: {answer}" in pushed.stderr
+    assert fake.polls == []
+    assert token not in pushed.stderr
 
 
 def test_install_is_repeatable_and_the_hook_is_the_shipped_script(
-        bare: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    install(capsys, bare, "http://127.0.0.1:9/")
-    install(capsys, bare, "http://127.0.0.1:9/")
+        bare: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    install(capsys, monkeypatch, bare, "http://127.0.0.1:9/")
+    monkeypatch.setenv("JENKINS_USER", USER)
+    monkeypatch.setenv("JENKINS_TOKEN", TOKEN)
+    assert run_cli(capsys, "hooks", "install", "--repo", str(bare), "--jenkins-url",
+                   "http://127.0.0.1:9/", "--job", "only-this")[0] == 0
     hook = bare / "hooks" / "post-receive"
     assert hook.read_text(encoding="utf-8") == Path(post_receive.__file__).read_text("utf-8")
     assert os.access(hook, os.X_OK)
     assert git("config", "jenkins.url", cwd=bare).stdout.strip() == "http://127.0.0.1:9/"
+    assert git("config", "--get-all", "jenkins.job", cwd=bare).stdout.split() == ["only-this"]
 
 
 def test_install_refuses_bad_input_and_changes_nothing(
-        tmp_path: Path, bare: Path, clone: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, bare: Path, clone: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     foreign = bare / "hooks" / "post-receive"
     foreign.write_text("#!/bin/sh\necho mine\n", encoding="utf-8")
+    monkeypatch.setenv("JENKINS_USER", USER)
+    monkeypatch.setenv("JENKINS_TOKEN", TOKEN)
     cases = [
         (["--repo", str(clone)], "is not a bare git repository"),
         (["--repo", str(tmp_path / "missing")], "is not a bare git repository"),
         (["--repo", str(bare)], "exists and was not installed by pipeline"),
         (["--repo", str(bare), "--jenkins-url", "ftp://x"], "not an http(s) URL"),
-        (["--repo", str(bare), "--repository-url", "nope"], "not a git URL"),
     ]
     for argv, message in cases:
         code, _, err = run_cli(capsys, "hooks", "install", "--jenkins-url", "http://ci:8080/",
                                *argv)
         assert code == 2 and message in err and err.count("\n") == 1, err
+    monkeypatch.delenv("JENKINS_TOKEN")
+    code, _, err = run_cli(capsys, "hooks", "install", "--jenkins-url", "http://ci:8080/",
+                           "--repo", str(bare))
+    assert code == 2 and "set JENKINS_TOKEN" in err
     assert foreign.read_text(encoding="utf-8") == "#!/bin/sh\necho mine\n"
+    assert not (bare / post_receive.CREDENTIALS_FILE).exists()
     completed = subprocess.run(["git", "config", "--get-regexp", "^jenkins\\."], cwd=bare,
                                capture_output=True, text=True, check=False)
     assert completed.stdout == ""
@@ -139,19 +168,19 @@ def run_hook(bare: Path, lines: list[str], monkeypatch: pytest.MonkeyPatch,
 def test_the_hook_without_settings_says_so_and_lets_the_push_be(
         bare: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     err = run_hook(bare, [f"{'0' * 40} {'a' * 40} refs/heads/main\n"], monkeypatch, capsys)
-    assert err == "jenkins: jenkins.url or jenkins.repositoryUrl not set; not notified\n"
+    assert err == (f"jenkins: jenkins.url, jenkins.job or {post_receive.CREDENTIALS_FILE} "
+                   "missing; not notified\n")
 
 
-def test_the_hook_notifies_each_branch_until_its_deadline(
-        fake: FakeJenkins, bare: Path, monkeypatch: pytest.MonkeyPatch,
+def test_the_hook_polls_each_job_once_per_push_until_its_deadline(
+        fake: FakeJenkins, jobs: list[str], bare: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    install(capsys, bare, fake.url)
+    install(capsys, monkeypatch, bare, fake.url)
     lines = [f"{'0' * 40} {'a' * 40} refs/heads/main\n", f"{'0' * 40} {'b' * 40} refs/heads/dev\n"]
     err = run_hook(bare, lines, monkeypatch, capsys)
-    assert err.splitlines() == [
-        f"jenkins: main aaaaaaaa: No git jobs using repository: {bare.as_uri()} and branches: main",
-        f"jenkins: dev bbbbbbbb: No git jobs using repository: {bare.as_uri()} and branches: dev"]
+    assert err.splitlines() == [f"jenkins: {job}: polling scheduled (HTTP 302)" for job in jobs]
     monkeypatch.setattr(post_receive, "DEADLINE_SECONDS", 0.0)
     err = run_hook(bare, lines, monkeypatch, capsys)
-    assert err.splitlines()[0] == "jenkins: out of time, main not notified (polling will find it)"
-    assert len(fake.notifications) == 2
+    assert err.splitlines()[0] == (f"jenkins: out of time, {jobs[0]} not notified (its polling "
+                                   "schedule will find the push)")
+    assert len(fake.polls) == 2

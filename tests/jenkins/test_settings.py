@@ -1,5 +1,8 @@
-"""Settings: the server from the environment, the job from setup.cfg; bad values are one line."""
+"""Settings: the server from the environment, the jobs from setup.cfg and the Jenkinsfile's
+declarations; bad values are one line."""
 import dataclasses
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -19,14 +22,18 @@ def test_server_settings_need_url_user_and_token() -> None:
     assert server.url == "http://ci:8080/jenkins/"
 
 
-def test_job_settings_come_from_setup_cfg() -> None:
+def test_job_settings_come_from_setup_cfg_and_the_jenkinsfile() -> None:
     job = JobSettings.from_config(config.load())
-    assert job.job_name and job.main_branch == "main" and job.jenkinsfile == "Jenkinsfile"
+    assert job.job_name and job.jenkinsfile == "Jenkinsfile"
+    assert job.declared.main_branch == "main"
+    assert job.deploy_folder == job.declared.deploy_job.rpartition("/")[0] != ""
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
     ("JOB_NAME", "  ", "'jenkins_job_name' is empty"),
     ("REPOSITORY_URL", "not a url", "'jenkins_repository_url' is not a git URL"),
+    ("JOB_NAME", "deploy/branches", "is inside 'deploy', the folder of the deploy credentials"),
+    ("JENKINSFILE", "ci/Jenkinsfile", "cannot read"),
 ])
 def test_bad_job_settings_name_the_key(monkeypatch: pytest.MonkeyPatch, key: str, value: str,
                                        message: str) -> None:
@@ -37,7 +44,19 @@ def test_bad_job_settings_name_the_key(monkeypatch: pytest.MonkeyPatch, key: str
 
 def test_every_job_field_is_a_setup_cfg_key() -> None:
     settings = config.load().settings
-    assert all(f"jenkins_{field.name}" in settings for field in dataclasses.fields(JobSettings))
+    assert all(f"jenkins_{field.name}" in settings for field in dataclasses.fields(JobSettings)
+               if field.name != "declared")
+
+
+def test_the_deploy_job_must_be_in_a_folder(tmp_path: Path) -> None:
+    root = config.load().root
+    shutil.copy(root / "setup.cfg", tmp_path / "setup.cfg")
+    text = (root / "Jenkinsfile").read_text(encoding="utf-8")
+    (tmp_path / "Jenkinsfile").write_text(text.replace(
+        "DEPLOY_JOB = 'deploy/visitor-counter-deploy'", "DEPLOY_JOB = 'deployer'"),
+        encoding="utf-8")
+    with pytest.raises(InputError, match="DEPLOY_JOB 'deployer' must be inside a folder"):
+        JobSettings.from_config(config.load(tmp_path))
 
 
 @pytest.mark.parametrize(("url", "valid"), [

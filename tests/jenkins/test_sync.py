@@ -5,56 +5,99 @@ import pytest
 
 from pipeline import config
 from pipeline.jenkins import jobconfig
+from pipeline.jenkins.definition import Definition, PipelineJob, define
 from pipeline.jenkins.settings import JobSettings
 from tests.jenkins.conftest import run_cli
 from tests.jenkins.fake_jenkins import FakeJenkins
 
 
 @pytest.fixture
-def job() -> JobSettings:
-    return JobSettings.from_config(config.load())
+def definition() -> Definition:
+    return define(JobSettings.from_config(config.load()))
+
+
+def xml_root(config_xml: str) -> ElementTree.Element:
+    return ElementTree.fromstring(config_xml.split("?>", 1)[1])
 
 
 def test_sync_creates_then_changes_nothing_then_updates(
-        jenkins_env: FakeJenkins, job: JobSettings, capsys: pytest.CaptureFixture[str],
+        jenkins_env: FakeJenkins, definition: Definition, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    assert run_cli(capsys, "jenkins", "sync")[:2] == (
-        0, f"job '{job.job_name}' created at {jenkins_env.url}job/{job.job_name}/\n")
-    assert jenkins_env.jobs[job.job_name] == jobconfig.render(job)
+    build_job, deploy_job = definition.jobs
+    (folder,) = definition.folders
+    code, out, _ = run_cli(capsys, "jenkins", "sync")
+    assert code == 0
+    assert out.splitlines() == [
+        f"'{folder}' created: {jenkins_env.url}job/{folder}/",
+        f"'{build_job.full_name}' created: {jenkins_env.url}job/{build_job.full_name}/",
+        f"'{deploy_job.full_name}' created: {jenkins_env.url}"
+        + "".join(f"job/{part}/" for part in deploy_job.full_name.split("/"))]
+    assert jenkins_env.jobs[build_job.full_name] == jobconfig.render_job(build_job)
+    assert jenkins_env.jobs[deploy_job.full_name] == jobconfig.render_job(deploy_job)
+    assert xml_root(jenkins_env.jobs[folder]).tag == "com.cloudbees.hudson.plugins.folder.Folder"
 
     code, out, _ = run_cli(capsys, "jenkins", "sync")
-    assert (code, "unchanged" in out) == (0, True)
-    assert jenkins_env.config_posts == [job.job_name]
+    assert code == 0
+    assert [line.split(":")[0] for line in out.splitlines()] == [
+        f"'{folder}' kept as it is (its credentials live only on the controller)",
+        f"'{build_job.full_name}' unchanged", f"'{deploy_job.full_name}' unchanged"]
+    assert jenkins_env.config_posts == [folder, build_job.full_name, deploy_job.full_name]
 
-    monkeypatch.setenv("PIPELINE_JENKINS_BRANCH_SPEC", "*/main")
+    monkeypatch.setenv("PIPELINE_JENKINS_BRANCH_SPEC", "*/release-*")
     code, out, _ = run_cli(capsys, "jenkins", "sync")
-    assert (code, "updated" in out) == (0, True)
-    assert "<name>*/main</name>" in jenkins_env.jobs[job.job_name]
-    assert jenkins_env.config_posts == [job.job_name, job.job_name]
+    assert (code, f"'{build_job.full_name}' updated" in out) == (0, True)
+    assert "<name>*/release-*</name>" in jenkins_env.jobs[build_job.full_name]
+    assert jenkins_env.config_posts[3:] == [build_job.full_name]
+
+
+def test_a_folder_that_exists_is_never_rewritten(jenkins_env: FakeJenkins, definition: Definition,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    (folder,) = definition.folders
+    with_credentials = "<com.cloudbees.hudson.plugins.folder.Folder><properties>credentials" \
+                       "</properties></com.cloudbees.hudson.plugins.folder.Folder>"
+    jenkins_env.add_job(folder, with_credentials)
+    assert run_cli(capsys, "jenkins", "sync")[0] == 0
+    assert jenkins_env.jobs[folder] == with_credentials
+    assert folder not in jenkins_env.config_posts
 
 
 def test_a_config_jenkins_reformatted_counts_as_unchanged(
-        jenkins_env: FakeJenkins, job: JobSettings, capsys: pytest.CaptureFixture[str]) -> None:
-    root = ElementTree.fromstring(jobconfig.render(job).split("?>", 1)[1])
-    for element in root.iter():
-        if "plugin" in element.attrib:
-            element.set("plugin", element.get("plugin", "") + "@1.2.3")
-    jenkins_env.add_job(job.job_name, ElementTree.tostring(root, encoding="unicode"))
+        jenkins_env: FakeJenkins, definition: Definition,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (folder,) = definition.folders
+    jenkins_env.add_job(folder, jobconfig.render_folder())
+    for job in definition.jobs:
+        root = xml_root(jobconfig.render_job(job))
+        for element in root.iter():
+            if "plugin" in element.attrib:
+                element.set("plugin", element.get("plugin", "") + "@1.2.3")
+        jenkins_env.add_job(job.full_name, ElementTree.tostring(root, encoding="unicode"))
     assert "unchanged" in run_cli(capsys, "jenkins", "sync")[1]
     assert jenkins_env.config_posts == []
 
 
-def test_rendered_config_holds_the_settings_escaped(job: JobSettings) -> None:
-    tricky = JobSettings(**{**job.__dict__, "repository_url": "https://h/a.git?x=1&y=<2>"})
-    root = ElementTree.fromstring(jobconfig.render(tricky).split("?>", 1)[1])
+def test_the_rendered_jobs_hold_the_definition_escaped(definition: Definition) -> None:
+    build_job, deploy_job = definition.jobs
+    tricky = PipelineJob(**{**build_job.__dict__,
+                            "repository_url": "https://h/a.git?x=1&y=<2>"})
+    root = xml_root(jobconfig.render_job(tricky))
     assert root.findtext(".//hudson.plugins.git.UserRemoteConfig/url") == tricky.repository_url
-    assert root.findtext(".//scriptPath") == job.jenkinsfile
-    assert root.findtext(".//hudson.plugins.git.BranchSpec/name") == job.branch_spec
-    assert root.findtext(".//hudson.triggers.SCMTrigger/spec") == job.poll_schedule
-    assert root.findtext(".//credentialsId") == job.scm_credentials
+    assert root.findtext(".//scriptPath") == build_job.script_path
+    assert root.findtext(".//hudson.plugins.git.BranchSpec/name") == build_job.branch
+    assert root.findtext(".//hudson.triggers.SCMTrigger/spec") == build_job.poll_schedule
+    assert root.findtext(".//credentialsId") == build_job.scm_credentials
+    assert root.find(".//hudson.model.ParametersDefinitionProperty") is None
+    assert root.findtext(".//lightweight") == "false"
+    deploy = xml_root(jobconfig.render_job(deploy_job))
+    assert deploy.findtext(".//hudson.plugins.git.BranchSpec/name") == "refs/heads/main"
+    assert deploy.findtext(".//lightweight") == "true"
+    assert [element.text for element in deploy.iter("string")] == [
+        "production", "staging", "none"]
 
 
-def test_configs_differ_when_a_value_differs(job: JobSettings) -> None:
-    other = JobSettings(**{**job.__dict__, "jenkinsfile": "ci/Jenkinsfile"})
-    assert not jobconfig.same_config(jobconfig.render(job), jobconfig.render(other))
-    assert not jobconfig.same_config("<not xml", jobconfig.render(job))
+def test_configs_differ_when_a_value_differs(definition: Definition) -> None:
+    build_job = definition.jobs[0]
+    other = PipelineJob(**{**build_job.__dict__, "script_path": "ci/Jenkinsfile"})
+    assert not jobconfig.same_config(jobconfig.render_job(build_job),
+                                     jobconfig.render_job(other))
+    assert not jobconfig.same_config("<not xml", jobconfig.render_job(build_job))

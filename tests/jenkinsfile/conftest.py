@@ -13,32 +13,55 @@ from typing import Any
 
 import pytest
 
+from pipeline import config
+from pipeline.jenkins.definition import define
+from pipeline.jenkins.settings import JobSettings
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 JENKINSFILE = ROOT / "Jenkinsfile"
 HARNESS = HERE / "harness.groovy"
 
 VERSION = "1.4.0+build.42"
-PLAN = "image: app:1.3.0-build.41 -> app:1.4.0-build.42\nmigrations: 1 pending"
-_OUTPUTS = {"pipeline version": VERSION + "\n", "deploy --plan": PLAN + "\n"}
+PLAN = "production: app-1, app-2 visitors:1.3.0-build.41 -> visitors:1.4.0-build.42\n" \
+       "migrations: 1 pending (e75588bf2531 -> 4c1f0a7d9b21, additive)"
+PLAN_JSON = '{"environment": "production", "hosts": [], "migrations": {}, "restarts": []}'
+_OUTPUTS = {"pipeline version": VERSION + "\n", "--plan --json": PLAN_JSON + "\n",
+            "--plan": PLAN + "\n"}
+
+SETTINGS = JobSettings.from_config(config.load(ROOT))
+DEFINITION = define(SETTINGS)
+BUILD_JOB = SETTINGS.job_name
+DEPLOY_JOB = SETTINGS.declared.deploy_job
+MAIN = SETTINGS.declared.main_branch
+# The controller as pipeline/jenkins defines it: where each credential lives, who each agent takes.
+CONTROLLER = {"credentials": DEFINITION.credential_folders(), "agents": DEFINITION.agent_jobs()}
+
+
+def scenario(job: str, branch: str, **details: Any) -> dict[str, Any]:
+    """What one build sees; the stdout of `pipeline version` and of the plans is canned."""
+    return {"jobName": job, "branch": branch, "stdout": _OUTPUTS, "jenkins": CONTROLLER,
+            **details}
+
 
 SCENARIOS: dict[str, dict[str, Any]] = {
-    "main_approved": {"branch": "main", "approval": "approve", "stdout": _OUTPUTS},
-    "main_refused": {"branch": "main", "approval": "refuse", "stdout": _OUTPUTS},
-    "main_timed_out": {"branch": "main", "approval": "timeout", "stdout": _OUTPUTS},
-    "main_multibranch": {"branch": "main", "branchEnv": True, "approval": "approve",
-                         "stdout": _OUTPUTS},
-    "main_staging_only": {"branch": "main", "params": {"DEPLOY_TO": "staging"},
-                          "stdout": _OUTPUTS},
-    "main_no_deploy": {"branch": "main", "params": {"DEPLOY_TO": "none"}, "stdout": _OUTPUTS},
-    "main_tests_fail": {"branch": "main", "failSh": ["pipeline test"], "stdout": _OUTPUTS},
-    "main_staging_fails": {"branch": "main", "failSh": ["deploy staging"], "approval": "approve",
-                           "stdout": _OUTPUTS},
-    "feature_branch": {"branch": "feature/login", "approval": "approve", "stdout": _OUTPUTS},
-    "pull_request": {"branch": "PR-7", "branchEnv": True, "changeId": "7", "approval": "approve",
-                     "stdout": _OUTPUTS},
-    "pull_request_from_main": {"branch": "main", "branchEnv": True, "changeId": "8",
-                               "approval": "approve", "stdout": _OUTPUTS},
+    "deploy_approved": scenario(DEPLOY_JOB, MAIN, approval="approve"),
+    "deploy_refused": scenario(DEPLOY_JOB, MAIN, approval="refuse"),
+    "deploy_timed_out": scenario(DEPLOY_JOB, MAIN, approval="timeout"),
+    "deploy_staging_only": scenario(DEPLOY_JOB, MAIN, params={"DEPLOY_TO": "staging"}),
+    "deploy_nothing": scenario(DEPLOY_JOB, MAIN, params={"DEPLOY_TO": "none"}),
+    "deploy_tests_fail": scenario(DEPLOY_JOB, MAIN, failSh=["pipeline test"]),
+    "deploy_integration_fails": scenario(DEPLOY_JOB, MAIN, failSh=["make test-integration"]),
+    "deploy_staging_fails": scenario(DEPLOY_JOB, MAIN, failSh=["deploy staging"],
+                                     approval="approve"),
+    "deploy_commit_not_on_main": scenario(DEPLOY_JOB, MAIN, failSh=["merge-base"]),
+    "feature_branch": scenario(BUILD_JOB, "feature/login", approval="approve"),
+    "feature_tests_fail": scenario(BUILD_JOB, "feature/login", failSh=["pipeline test"]),
+    "main_in_build_job": scenario(BUILD_JOB, MAIN, approval="approve"),
+    "pull_request": scenario(BUILD_JOB, "PR-7", branchEnv=True, changeId="7",
+                             approval="approve"),
+    "pull_request_from_main": scenario(BUILD_JOB, MAIN, branchEnv=True, changeId="8",
+                                       approval="approve"),
 }
 
 
@@ -64,6 +87,13 @@ class Build:
         """The arguments of every ``python -m pipeline`` call, in order."""
         marker = "-m pipeline "
         return [script.split(marker, 1)[1] for script in self.scripts() if marker in script]
+
+    @classmethod
+    def parse_all(cls, harness_stdout: str) -> dict[str, "Build"]:
+        """The harness' JSON answer: scenario name -> recorded build."""
+        return {name: cls(calls=build["calls"], result=build["result"], error=build["error"],
+                          display_name=build["displayName"], description=build["description"])
+                for name, build in json.loads(harness_stdout).items()}
 
     def index(self, predicate: Callable[[dict[str, Any]], bool]) -> int:
         """Position of the first call matching ``predicate``; fails the test when none does."""
@@ -98,7 +128,4 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
     """Every scenario of the real Jenkinsfile, recorded."""
     completed = run_harness(JENKINSFILE, SCENARIOS, tmp_path_factory.mktemp("harness"))
     assert completed.returncode == 0, completed.stderr
-    recorded = json.loads(completed.stdout)
-    return {name: Build(calls=build["calls"], result=build["result"], error=build["error"],
-                        display_name=build["displayName"], description=build["description"])
-            for name, build in recorded.items()}
+    return Build.parse_all(completed.stdout)

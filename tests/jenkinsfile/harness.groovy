@@ -5,9 +5,13 @@
  *
  *   groovy harness.groovy JENKINSFILE SCENARIOS.json  ->  JSON on stdout: {name: {calls, result}}
  *
- * A scenario says what the build sees: branch, change id (pull request), parameters, which sh
- * commands fail, and how the approval ends (approve | refuse | timeout). Unknown steps are not
- * bound, so the Jenkinsfile calling a step this harness does not know fails loudly.
+ * A scenario says what the build sees: the job (its full name), branch, change id (pull
+ * request), parameters, which sh commands fail, how the approval ends (approve | refuse |
+ * timeout), and the controller as pipeline/jenkins defines it: which folder holds each
+ * credential (a job sees only credentials of its own folders, or global ones) and which jobs
+ * each agent label may run (a node nobody may give this job waits forever: the build ends
+ * ABORTED here). Unknown steps are not bound, so the Jenkinsfile calling a step this harness
+ * does not know fails loudly.
  * Exit codes: 0 every scenario ran; 3 the Jenkinsfile does not compile; 2 bad arguments.
  */
 import groovy.json.JsonOutput
@@ -34,12 +38,15 @@ class Recorder {
     final List nodes = []
     final List stages = []
     final List credentials = []
+    final List parallels = []
+    final Set stashes = []
     int timeouts = 0
     int locks = 0
 
     Recorder(Map scenario) {
         this.scenario = scenario
         env.BUILD_NUMBER = '42'
+        env.JOB_NAME = scenario.jobName ?: 'visitor-counter'
         if (scenario.branchEnv) {
             env.BRANCH_NAME = scenario.branch
         }
@@ -51,6 +58,7 @@ class Recorder {
     /** Every call is logged with where it happened: stage, node, lock, bound credentials. */
     Map record(String step, Map details) {
         Map call = [step: step, stage: stages ? stages[-1] : null, inNode: !nodes.isEmpty(),
+                    node: nodes ? nodes[-1] : null, branch: parallels ? parallels[-1] : null,
                     inTimeout: timeouts > 0, inLock: locks > 0,
                     credentials: credentials.collect { it.keySet() }.flatten()] + details
         calls << call
@@ -74,18 +82,22 @@ class Recorder {
                       envSnapshot: new HashMap(env)])
         for (String failing : (scenario.failSh ?: [])) {
             if (script.contains(failing)) {
+                if (args.returnStatus) {
+                    return 1
+                }
                 throw new AbortException("script returned exit code 1: ${script}")
             }
+        }
+        if (args.returnStatus) {
+            return 0
         }
         if (!args.returnStdout) {
             return null
         }
-        for (Map.Entry entry : (scenario.stdout ?: [:]).entrySet()) {
-            if (script.contains(entry.key)) {
-                return entry.value
-            }
-        }
-        return ''
+        // The most specific canned output wins: '--plan --json' before '--plan'.
+        Map.Entry canned = (scenario.stdout ?: [:]).entrySet()
+            .findAll { script.contains(it.key) }.max { it.key.length() }
+        return canned ? canned.value : ''
     }
 
     Object input(Map args) {
@@ -106,6 +118,49 @@ class Recorder {
         }
     }
 
+    /** Credentials resolve as Jenkins resolves them: from the job's folders, or global. */
+    void requireVisible(String credentialsId) {
+        Map folders = scenario.jenkins?.credentials ?: [:]
+        String folder = folders[credentialsId]
+        if (folder == null || !(folder == '' || env.JOB_NAME.startsWith(folder + '/'))) {
+            throw new AbortException("Could not find credentials entry with ID '${credentialsId}'")
+        }
+    }
+
+    /** A label no agent has, or whose agents refuse this job, leaves the build queued forever. */
+    void requireAgent(String label) {
+        Map agents = scenario.jenkins?.agents ?: [:]
+        if (!agents.containsKey(label)) {
+            throw new FlowInterruptedException("no agent has the label '${label}'")
+        }
+        String allowed = agents[label]
+        if (allowed != null && !(env.JOB_NAME ==~ allowed)) {
+            throw new FlowInterruptedException(
+                "the agents labelled '${label}' refuse ${env.JOB_NAME} (job restriction ${allowed})")
+        }
+    }
+
+    /** Jenkins runs every branch; when one fails, the others still finish, then it fails. */
+    Object parallel(Map branches) {
+        record('parallel', [branches: branches.keySet().findAll { it != 'failFast' } as List])
+        RuntimeException first = null
+        branches.each { String name, Object body ->
+            if (name == 'failFast') {
+                return
+            }
+            try {
+                around('branch', [name: name], body as Closure, { parallels << name },
+                       { parallels.pop() })
+            } catch (AbortException | FlowInterruptedException failure) {
+                first = first ?: failure
+            }
+        }
+        if (first != null) {
+            throw first
+        }
+        return null
+    }
+
     /** The binding every Jenkinsfile sees: globals plus one closure per step. */
     Binding binding() {
         Binding binding = new Binding()
@@ -114,20 +169,20 @@ class Recorder {
         binding.setVariable('currentBuild', currentBuild)
         binding.setVariable('scm', [type: 'GitSCM'])
         Map steps = [
-            properties: { List props -> record('properties', [properties: props]) },
-            buildDiscarder: { Object strategy -> [buildDiscarder: strategy] },
-            logRotator: { Map args -> [logRotator: args] },
-            parameters: { List list -> [parameters: list] },
-            choice: { Map args -> [choice: args] },
-            pipelineTriggers: { List triggers -> [pipelineTriggers: triggers] },
-            githubPush: { -> [trigger: 'githubPush'] },
-            pollSCM: { String spec -> [trigger: 'pollSCM', spec: spec] },
             usernamePassword: { Map args -> [usernamePassword: args] },
             file: { Map args -> [file: args] },
             sshUserPrivateKey: { Map args -> [sshUserPrivateKey: args] },
             node: { String label, Closure body ->
-                around('node', [label: label], body, { nodes << label }, { nodes.pop() })
+                record('node', [label: label])
+                requireAgent(label)
+                nodes << label
+                try {
+                    return body()
+                } finally {
+                    nodes.pop()
+                }
             },
+            parallel: { Map branches -> parallel(branches) },
             stage: { String name, Closure body ->
                 around('stage', [name: name], body, { stages << name }, { stages.pop() })
             },
@@ -141,6 +196,7 @@ class Recorder {
                        { locks++ }, { locks-- })
             },
             withCredentials: { List bindings, Closure body ->
+                bindings.each { Map credential -> requireVisible(credential.values().first().credentialsId) }
                 Map bound = [:]
                 bindings.each { Map credential ->
                     Map spec = credential.values().first()
@@ -183,8 +239,16 @@ class Recorder {
             recordCoverage: { Map args -> record('recordCoverage', args) },
             publishHTML: { Map args -> record('publishHTML', args) },
             archiveArtifacts: { Map args -> record('archiveArtifacts', args) },
-            stash: { Map args -> record('stash', args) },
-            unstash: { String name -> record('unstash', [name: name]) },
+            stash: { Map args ->
+                record('stash', args)
+                stashes << args.name
+            },
+            unstash: { String name ->
+                record('unstash', [name: name])
+                if (!stashes.contains(name)) {
+                    throw new AbortException("No such saved stash '${name}'")
+                }
+            },
             writeFile: { Map args -> record('writeFile', [file: args.file, text: args.text.toString()]) },
             echo: { Object message -> record('echo', [message: message.toString()]) },
             error: { Object message -> throw new AbortException(message.toString()) },

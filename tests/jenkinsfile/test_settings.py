@@ -1,56 +1,59 @@
-"""The Jenkinsfile's constants and properties agree with setup.cfg and the synced job.
+"""The Jenkinsfile's declarations, as pipeline/jenkins reads them, are what its builds really use.
 
-The Jenkinsfile cannot read setup.cfg before it has a node, and its ``properties`` step
-rewrites the job, so the few values both hold are kept equal by these checks.
+The controller's definition (jobs, agents, credential scopes, approvers) is built from those
+declarations; these checks make sure the reading is faithful, so the two cannot disagree.
 """
-import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import pytest
 
-from pipeline import config
-from pipeline.jenkins import jobconfig
-from pipeline.jenkins.settings import JobSettings
-from tests.jenkinsfile.conftest import SCENARIOS, Build
+from pipeline.errors import InputError
+from pipeline.jenkins.jenkinsfile import Declarations
+from tests.jenkinsfile.conftest import (BUILD_JOB, DEFINITION, DEPLOY_JOB, JENKINSFILE, SETTINGS,
+                                        Build)
+
+DECLARED = SETTINGS.declared
 
 
-@pytest.fixture
-def job() -> JobSettings:
-    return JobSettings.from_config(config.load())
-
-
-def test_approvers_agent_and_credentials_are_the_configured_ones(
-        builds: dict[str, Build], job: JobSettings) -> None:
-    build = builds["main_approved"]
-    assert build.steps("input")[0]["submitter"] == job.approvers
-    assert {node["label"] for node in build.steps("node")} == {job.agent_label}
+def test_the_labels_credentials_and_approvers_used_are_the_declared_ones(
+        builds: dict[str, Build]) -> None:
+    build = builds["deploy_approved"]
+    assert build.steps("input")[0]["submitter"] == DECLARED.approvers
+    assert {node["label"] for node in build.steps("node")} == {
+        DECLARED.agent_label, DECLARED.docker_label, DECLARED.deploy_label}
     used = {credential for call in build.steps("withCredentials") for credential in call["ids"]}
-    assert used == {job.registry_credentials, job.vault_credentials, job.ssh_credentials}
+    assert used == {DECLARED.registry_credentials, DECLARED.vault_credentials,
+                    DECLARED.ssh_credentials}
+    assert {agent.label for agent in DEFINITION.agents} == {
+        node["label"] for node in build.steps("node")}
 
 
-def test_only_the_configured_main_branch_deploys(builds: dict[str, Build],
-                                                 job: JobSettings) -> None:
-    assert SCENARIOS["main_approved"]["branch"] == job.main_branch
-    assert builds["main_approved"].steps("lock")
+def test_the_deploy_job_is_the_declared_one(builds: dict[str, Build]) -> None:
+    assert SETTINGS.declared.deploy_job == DEPLOY_JOB != BUILD_JOB
+    assert builds["deploy_approved"].steps("lock")
     assert not builds["feature_branch"].steps("lock")
+    assert {job.full_name for job in DEFINITION.jobs} == {BUILD_JOB, DEPLOY_JOB}
 
 
-def test_the_synced_job_has_the_properties_the_jenkinsfile_sets(
-        builds: dict[str, Build], job: JobSettings) -> None:
-    (properties,) = builds["main_approved"].steps("properties")
-    declared = {key: value for item in properties["properties"] for key, value in item.items()}
-    root = ElementTree.fromstring(jobconfig.render(job).split("?>", 1)[1])
+def test_the_declarations_are_read_from_the_jenkinsfile_itself(tmp_path: Path) -> None:
+    changed = tmp_path / "Jenkinsfile"
+    changed.write_text(JENKINSFILE.read_text(encoding="utf-8").replace(
+        "APPROVERS = 'release-manager'", "APPROVERS = 'alice, bob'"), encoding="utf-8")
+    assert Declarations.read(changed).approver_ids == ("alice", "bob")
 
-    rotator = declared["buildDiscarder"]["logRotator"]
-    assert root.findtext(".//numToKeep") == rotator["numToKeepStr"]
-    assert root.findtext(".//artifactNumToKeep") == rotator["artifactNumToKeepStr"]
 
-    (choice,) = [parameter["choice"] for parameter in declared["parameters"]]
-    assert root.findtext(".//hudson.model.ChoiceParameterDefinition/name") == choice["name"]
-    assert [element.text for element in root.iter("string")] == choice["choices"]
-    assert root.findtext(".//hudson.model.ChoiceParameterDefinition/description") == \
-        choice["description"]
-
-    polls = [trigger["spec"] for trigger in declared["pipelineTriggers"]
-             if trigger["trigger"] == "pollSCM"]
-    assert polls == [job.poll_schedule] == [root.findtext(".//hudson.triggers.SCMTrigger/spec")]
-    assert root.find(".//com.cloudbees.jenkins.GitHubPushTrigger") is not None
+@pytest.mark.parametrize(("old", "new"), [
+    ("@Field final String DEPLOY_LABEL = 'deploy'", ""),
+    ("DEPLOY_LABEL = 'deploy'", "DEPLOY_LABEL = ''"),
+    ("@Field final String DEPLOY_LABEL = 'deploy'", "@Field final String DEPLOY_LABEL = \"x\""),
+])
+def test_a_missing_or_unreadable_declaration_is_one_clear_error(
+        tmp_path: Path, old: str, new: str) -> None:
+    changed = tmp_path / "Jenkinsfile"
+    text = JENKINSFILE.read_text(encoding="utf-8")
+    assert old in text
+    changed.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(InputError, match="no \"@Field final String DEPLOY_LABEL = '...'\""):
+        Declarations.read(changed)
+    with pytest.raises(InputError, match="cannot read"):
+        Declarations.read(tmp_path / "missing")
