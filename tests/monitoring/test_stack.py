@@ -28,6 +28,9 @@ CORE_PANELS = {"Requests per second by endpoint", "5xx error ratio", "Latency pe
                "Disk used", "Newest backup age", "Proxy connections", "PostgreSQL up",
                "Connections and their limit", "Transactions per second"}
 
+# Grafana's $__rate_interval here: long enough to keep the test's burst of traffic in view.
+RATE_WINDOW = "5m"
+
 
 def seconds(duration: str) -> float:
     """A Prometheus duration like 5s or 1m, in seconds."""
@@ -130,18 +133,20 @@ def panel_queries() -> list[tuple[str, str]]:
     queries = [(panel["title"], target["expr"]) for panel in query_panels()
                for target in panel["targets"]]
     queries += [(item["name"], item["expr"]) for item in dashboard["annotations"]["list"]]
-    return [(title, expr.replace("$environment", ENVIRONMENT).replace("$__rate_interval", "30s"))
-            for title, expr in queries]
+    grafana = {"$environment": ENVIRONMENT, "$__rate_interval": RATE_WINDOW}
+    for variable, value in grafana.items():
+        queries = [(title, expr.replace(variable, value)) for title, expr in queries]
+    return queries
 
 
 def test_every_dashboard_query_evaluates_and_core_panels_show_data(
         stack: MonitoringStack) -> None:
+    stack.include_role("record_backup", {})
     app = f"http://127.0.0.1:{stack.ports['app']}"
     for _ in range(20):
         with urllib.request.urlopen(f"{app}/", timeout=10) as answer:
             answer.read()
-    stack.include_role("record_backup", {})
-    stack.wait_for_query('sum(rate(app_http_requests_total{endpoint="/"}[30s])) > 0')
+    stack.wait_for_query(f'sum(rate(app_http_requests_total{{endpoint="/"}}[{RATE_WINDOW}])) > 0')
     empty = []
     for title, expr in panel_queries():
         result = stack.query(expr)
