@@ -62,6 +62,9 @@ class ShipStack:
                            "proxy_port": self.port, "proxy_public_url": self.url("").rstrip("/"),
                            "proxy_status_listen": f"127.0.0.1:{free_port()}",
                            "app_ports": [free_port(), free_port()],
+                           **{f"monitoring_{name}_port": free_port() for name in (
+                               "prometheus", "alertmanager", "node_exporter",
+                               "postgres_exporter", "nginx_exporter")},
                            "app_health_timeout": health_timeout})
         (inventory / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump(local_vars),
                                                                    encoding="utf-8")

@@ -207,7 +207,9 @@ def test_rollback_serves_the_previous_release_and_keeps_the_rows(
     assert stack.app_builds() == [1]
     status = stack.pipeline("status", stack.environment)
     assert status.returncode == 0, status.stdout[-2000:]
-    assert "0.1.0+build.1" in status.stdout.splitlines()[-1]
+    row = next(line for line in status.stdout.splitlines() if line.startswith("localhost "))
+    assert row.split()[1:3] == ["0.1.0+build.1", "0.1.0+build.1"]
+    assert status.stdout.strip().splitlines()[-1] == "lock: free"
 
 
 def test_deploying_what_already_runs_changes_nothing(

@@ -1,0 +1,1 @@
+"""Figures of the multi-host path: provisioning and rolling deploys on the fleet."""
