@@ -4,10 +4,10 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
-from pipeline import reports
-from pipeline.config import Config
-from pipeline.errors import PipelineError, StageFailed
-from pipeline.stages import Stage, resolve
+from pipeline.core import reports
+from pipeline.core.config import Config
+from pipeline.core.errors import PipelineError, StageFailed
+from pipeline.stages.registry import Stage, resolve
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from pipeline import config as config_module
-from pipeline import reports
-from pipeline.errors import PipelineError
-from pipeline.stages import registry
+from pipeline.core import config as config_module
+from pipeline.core import reports
+from pipeline.core.errors import PipelineError
+from pipeline.stages.registry import registry
 
 PROG = "pipeline"
 

@@ -7,8 +7,8 @@ import argparse
 import os
 from pathlib import Path
 
-from pipeline.config import Config
-from pipeline.errors import InputError
+from pipeline.core.config import Config
+from pipeline.core.errors import InputError
 from pipeline.jenkins import approval, builds, hooks, status, sync
 from pipeline.jenkins.client import connect
 from pipeline.jenkins.settings import JobSettings, ServerSettings

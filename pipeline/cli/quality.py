@@ -1,8 +1,8 @@
 """``pipeline lint|typecheck|test``: the quality stages, which take no arguments."""
 import argparse
 
-from pipeline.config import Config
-from pipeline.stages import registry
+from pipeline.core.config import Config
+from pipeline.stages.registry import registry
 
 ORDER = 10
 DESCRIPTIONS = {

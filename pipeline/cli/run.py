@@ -1,7 +1,7 @@
 """``pipeline run``: every configured stage, in order, as Jenkins would run them."""
 import argparse
 
-from pipeline.config import Config, split_list
+from pipeline.core.config import Config, split_list
 from pipeline.runner import run_pipeline
 
 ORDER = 0

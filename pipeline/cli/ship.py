@@ -1,8 +1,8 @@
 """``build``, ``push``, ``deploy``, ``rollback``, ``smoke``, ``status``: shipping the app."""
 import argparse
 
-from pipeline import deploy, images, push
-from pipeline.config import Config
+from pipeline.ship import deploy, images, push
+from pipeline.core.config import Config
 
 ORDER = 60
 

@@ -1,8 +1,8 @@
 """``pipeline version``: print, stamp a build number, or bump a release."""
 import argparse
 
-from pipeline import versioning
-from pipeline.config import Config
+from pipeline.core import version as versioning
+from pipeline.core.config import Config
 
 ORDER = 40
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import jenkins
 import requests
 
-from pipeline.errors import InputError, StageFailed
+from pipeline.core.errors import InputError, StageFailed
 from pipeline.jenkins.settings import ServerSettings
 
 TIMEOUT_SECONDS = 15

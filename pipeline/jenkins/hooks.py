@@ -8,8 +8,8 @@ import os
 import stat
 from pathlib import Path
 
-from pipeline import proc
-from pipeline.errors import InputError
+from pipeline.core import proc
+from pipeline.core.errors import InputError
 from pipeline.jenkins import post_receive
 from pipeline.jenkins.settings import is_git_url
 

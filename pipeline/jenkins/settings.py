@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from pipeline.config import CONFIG_FILE, SECTION, Config
-from pipeline.errors import InputError
+from pipeline.core.config import CONFIG_FILE, SECTION, Config
+from pipeline.core.errors import InputError
 
 GIT_URL_SCHEMES = ("http", "https", "ssh", "git", "file")
 SCP_LIKE_URL = re.compile(r"^[\w.-]+@[\w.-]+:[^/]")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pipeline import config
+from pipeline.core import config
 from pipeline.jenkins import jobconfig
 from pipeline.jenkins.settings import JobSettings
 

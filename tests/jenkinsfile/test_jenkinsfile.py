@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config
+from pipeline.core import config
 from tests.jenkinsfile.conftest import JENKINSFILE, PLAN, SCENARIOS, VERSION, Build, run_harness
 
 QUALITY = ["lint", "typecheck", "test"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config as config_module
-from pipeline.config import Config
+from pipeline.core import config as config_module
+from pipeline.core.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

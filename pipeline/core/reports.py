@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import Config
-from pipeline.errors import PipelineError
+from pipeline.core.config import Config
+from pipeline.core.errors import PipelineError
 
 PIPELINE_JSON = "pipeline.json"
 

@@ -10,10 +10,10 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import proc
-from pipeline.config import CONFIG_FILE, Config
-from pipeline.errors import InputError, StageFailed
-from pipeline.stages import Stage
+from pipeline.core import proc
+from pipeline.core.config import CONFIG_FILE, Config
+from pipeline.core.errors import InputError, StageFailed
+from pipeline.stages.registry import Stage
 
 JUNIT = "junit.xml"
 COVERAGE_XML = "coverage.xml"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from pipeline.errors import InputError
+from pipeline.core.errors import InputError
 
 SECTION = "pipeline"
 CONFIG_FILE = "setup.cfg"

@@ -2,8 +2,8 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipeline.config import Config
-from pipeline.errors import InputError
+from pipeline.core.config import Config
+from pipeline.core.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -18,9 +18,11 @@ class Stage:
 
 def registry() -> dict[str, Stage]:
     """Every known stage. Imported here, not at module level: each stage module imports this one."""
-    from pipeline import deploy, images, lint, push, testing, typecheck, versioning
+    from pipeline.core import version
+    from pipeline.ship import deploy, images, push
+    from pipeline.stages import lint, test, typecheck
 
-    known = (lint.STAGE, typecheck.STAGE, testing.STAGE, versioning.STAGE, images.STAGE,
+    known = (lint.STAGE, typecheck.STAGE, test.STAGE, version.STAGE, images.STAGE,
              push.STAGE, deploy.STAGE)
     return {stage.name: stage for stage in known}
 

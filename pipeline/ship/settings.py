@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import CONFIG_FILE, SECTION, Config
-from pipeline.errors import InputError
+from pipeline.core.config import CONFIG_FILE, SECTION, Config
+from pipeline.core.errors import InputError
 
 # Docker's reference grammar, simplified: lower-case path components, optional host[:port].
 _IMAGE_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")

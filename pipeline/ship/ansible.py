@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO, cast
 
-from pipeline import proc
-from pipeline.errors import StageFailed
+from pipeline.core import proc
+from pipeline.core.errors import StageFailed
 
 ExtraVars = Mapping[str, str | int | bool]
 

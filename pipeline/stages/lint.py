@@ -1,10 +1,10 @@
 """The lint stage: flake8 over the project, configured in setup.cfg's [flake8]."""
 from pathlib import Path
 
-from pipeline import proc
-from pipeline.config import Config
-from pipeline.errors import StageFailed
-from pipeline.stages import Stage
+from pipeline.core import proc
+from pipeline.core.config import Config
+from pipeline.core.errors import StageFailed
+from pipeline.stages.registry import Stage
 
 REPORT = "flake8.txt"
 

@@ -3,12 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import versioning
-from pipeline.config import Config
-from pipeline.errors import InputError
-from pipeline.versioning import Version, next_build_number, parse
+from pipeline.core import version as versioning
+from pipeline.core.config import Config
+from pipeline.core.errors import InputError
+from pipeline.core.version import Version, next_build_number, parse
 
-from .conftest import run_cli
+from tests.pipeline.conftest import run_cli
 
 
 def test_parse_round_trips_and_gives_the_docker_tag() -> None:

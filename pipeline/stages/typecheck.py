@@ -1,8 +1,8 @@
 """The typecheck stage: mypy, configured in setup.cfg's [mypy] sections."""
-from pipeline import proc
-from pipeline.config import Config
-from pipeline.errors import StageFailed
-from pipeline.stages import Stage
+from pipeline.core import proc
+from pipeline.core.config import Config
+from pipeline.core.errors import StageFailed
+from pipeline.stages.registry import Stage
 
 REPORT = "mypy.txt"
 JUNIT = "mypy-junit.xml"

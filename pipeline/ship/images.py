@@ -3,12 +3,13 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from pipeline import engine, proc, wheelhouse
-from pipeline.config import Config
-from pipeline.errors import StageFailed
-from pipeline.shipconfig import ShipSettings
-from pipeline.stages import Stage
-from pipeline.versioning import Version, read_version
+from pipeline.core import proc
+from pipeline.ship import engine, wheelhouse
+from pipeline.core.config import Config
+from pipeline.core.errors import StageFailed
+from pipeline.ship.settings import ShipSettings
+from pipeline.stages.registry import Stage
+from pipeline.core.version import Version, read_version
 
 UNKNOWN_COMMIT = "unknown"
 SOURCE_URL_KEY = "source_url"

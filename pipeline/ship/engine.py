@@ -5,7 +5,7 @@ from typing import Any
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 
-from pipeline.errors import StageFailed
+from pipeline.core.errors import StageFailed
 
 
 def connect() -> docker.DockerClient:

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config as config_module
-from pipeline.errors import InputError
-from pipeline.testing import fail_under
+from pipeline.core import config as config_module
+from pipeline.core.errors import InputError
+from pipeline.stages.test import fail_under
 
-from .conftest import SETUP_CFG, run_cli, write
+from tests.pipeline.conftest import SETUP_CFG, run_cli, write
 
 
 def test_lint_passes_on_clean_code_and_keeps_a_report(project: Path) -> None:

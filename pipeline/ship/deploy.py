@@ -11,11 +11,11 @@ import socket
 import uuid
 from pathlib import Path
 
-from pipeline import ansible
-from pipeline.config import Config
-from pipeline.shipconfig import ShipSettings
-from pipeline.stages import Stage
-from pipeline.versioning import Version, read_version
+from pipeline.ship import ansible
+from pipeline.core.config import Config
+from pipeline.ship.settings import ShipSettings
+from pipeline.stages.registry import Stage
+from pipeline.core.version import Version, read_version
 
 
 def deploy_id() -> str:

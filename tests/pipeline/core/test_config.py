@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config as config_module
-from pipeline.errors import InputError
-from pipeline.versioning import read_version
+from pipeline.core import config as config_module
+from pipeline.core.errors import InputError
+from pipeline.core.version import read_version
 
 
 def test_load_finds_the_project_from_a_subdirectory(project: Path) -> None:

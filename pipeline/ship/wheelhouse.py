@@ -6,9 +6,9 @@ context, from setup.cfg's ``app`` extra (the one list of the app's run-time depe
 import configparser
 from pathlib import Path
 
-from pipeline import proc
-from pipeline.config import CONFIG_FILE, Config
-from pipeline.errors import InputError, StageFailed
+from pipeline.core import proc
+from pipeline.core.config import CONFIG_FILE, Config
+from pipeline.core.errors import InputError, StageFailed
 
 EXTRAS_SECTION = "options.extras_require"
 APP_EXTRA = "app"

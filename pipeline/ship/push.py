@@ -1,10 +1,10 @@
 """The ``push`` stage: the built image's tags to the configured registry."""
-from pipeline import engine, images
-from pipeline.config import Config
-from pipeline.errors import InputError, StageFailed
-from pipeline.shipconfig import ShipSettings
-from pipeline.stages import Stage
-from pipeline.versioning import read_version
+from pipeline.ship import engine, images
+from pipeline.core.config import Config
+from pipeline.core.errors import InputError, StageFailed
+from pipeline.ship.settings import ShipSettings
+from pipeline.stages.registry import Stage
+from pipeline.core.version import read_version
 
 
 def push(config: Config) -> tuple[str, ...]:

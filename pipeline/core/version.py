@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import Mapping
 
-from pipeline import proc
-from pipeline.config import Config
-from pipeline.errors import InputError, StageFailed
-from pipeline.stages import Stage
+from pipeline.core import proc
+from pipeline.core.config import Config
+from pipeline.core.errors import InputError, StageFailed
+from pipeline.stages.registry import Stage
 
 _NUMBER = r"(0|[1-9][0-9]*)"
 VERSION_PATTERN = re.compile(rf"{_NUMBER}\.{_NUMBER}\.{_NUMBER}\+build\.{_NUMBER}")

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Mapping, Sequence, TextIO
 
-from pipeline.errors import InputError
-from pipeline.secrets import mask, secret_values
+from pipeline.core.errors import InputError
+from pipeline.core.secrets import mask, secret_values
 
 
 def python_tool(module: str, *args: str) -> list[str]:

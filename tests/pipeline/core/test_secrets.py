@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import proc
-from pipeline.errors import InputError
-from pipeline.secrets import mask, secret_values
+from pipeline.core import proc
+from pipeline.core.errors import InputError
+from pipeline.core.secrets import mask, secret_values
 
 
 def test_secret_values_come_from_secret_named_variables_longest_first() -> None:
