@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.deploy.load import Load
-from bench.deploy.stack import REGISTRY, REPO_ROOT, ShipStack, remove_images
+from tests.support.load import Load
+from tests.support.stack import REGISTRY, REPO_ROOT, ShipStack, remove_images
 from pipeline.core import config as config_module
 from pipeline.ship import images
 from pipeline.core.config import Config

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import docker
 import pytest
 
-from bench.deploy.load import Load, LoadResult
-from bench.deploy.stack import ShipStack
+from tests.support.load import Load, LoadResult
+from tests.support.stack import ShipStack
 
 pytestmark = pytest.mark.slow
 
