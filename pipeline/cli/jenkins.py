@@ -9,8 +9,7 @@ from pathlib import Path
 
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
-from pipeline.jenkins import approval, builds, hooks, status, sync
-from pipeline.jenkins.client import connect
+from pipeline.jenkins import hooks
 from pipeline.jenkins.settings import JobSettings, ServerSettings
 
 ORDER = 80
@@ -85,7 +84,12 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     install.set_defaults(handler=_install_hook)
 
 
+# python-jenkins (the jenkins extra) is imported by each command that talks to Jenkins, when it
+# runs: `pipeline --help` and `hooks install` work without it.
 def _sync(config: Config, args: argparse.Namespace) -> None:
+    from pipeline.jenkins import sync
+    from pipeline.jenkins.client import connect
+
     server = ServerSettings.from_environ()
     job = JobSettings.from_config(config)
     outcome = sync.sync_job(connect(server), server, job)
@@ -93,6 +97,9 @@ def _sync(config: Config, args: argparse.Namespace) -> None:
 
 
 def _build(config: Config, args: argparse.Namespace) -> None:
+    from pipeline.jenkins import builds
+    from pipeline.jenkins.client import connect
+
     parameters = builds.parse_parameters(args.param)
     if args.poll_seconds <= 0:
         raise InputError("--poll-seconds must be positive")
@@ -108,6 +115,9 @@ def _build(config: Config, args: argparse.Namespace) -> None:
 
 
 def _answer(config: Config, args: argparse.Namespace) -> None:
+    from pipeline.jenkins import approval
+    from pipeline.jenkins.client import connect
+
     server = ServerSettings.from_environ()
     chosen = approval.answer(connect(server), server, args.job, args.build, args.approve,
                              args.input)
@@ -116,6 +126,9 @@ def _answer(config: Config, args: argparse.Namespace) -> None:
 
 
 def _status(config: Config, args: argparse.Namespace) -> None:
+    from pipeline.jenkins import status
+    from pipeline.jenkins.client import connect
+
     if args.limit < 1:
         raise InputError("--limit must be at least 1")
     server = ServerSettings.from_environ()
