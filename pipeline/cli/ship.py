@@ -5,6 +5,8 @@ from pipeline.ship import deploy, images, push
 from pipeline.core.config import Config
 
 ORDER = 60
+# Every command here runs Ansible or the docker SDK.
+EXTRA = "deploy"
 
 
 def _environment(parser: argparse.ArgumentParser, optional: bool = False) -> None:

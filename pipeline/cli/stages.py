@@ -1,28 +1,25 @@
-"""``pipeline lint|typecheck|test``: the quality stages, which take no arguments."""
+"""``pipeline <stage>`` for every registered stage that no other module gives a command.
+
+So a new stage module is a new command with no change here; stages whose commands take
+arguments (``version build``, ``build --no-cache``, ``deploy ENV``) have their own modules.
+"""
 import argparse
 
 from pipeline.core.config import Config
-from pipeline.stages.registry import registry
+from pipeline.runner import load_stages
 
-ORDER = 10
-DESCRIPTIONS = {
-    "lint": "Run flake8 over setup.cfg's [pipeline] lint_paths; the report goes to "
-            "reports/flake8.txt.",
-    "typecheck": "Run mypy over [pipeline] typecheck_paths; output to reports/mypy.txt and "
-                 "reports/mypy-junit.xml.",
-    "test": "Run pytest under coverage ([pipeline] test_args are passed on) and write "
-            "reports/junit.xml, reports/coverage.xml (Cobertura) and reports/htmlcov/. Fails "
-            "when a test fails or coverage is below [coverage:report] fail_under.",
-}
+# After every other module: a stage with a command of its own keeps it.
+ORDER = 90
 
 
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Add one command per quality stage."""
-    for name, description in DESCRIPTIONS.items():
-        parser = subparsers.add_parser(name, help=registry()[name].summary,
-                                       description=description)
-        parser.set_defaults(handler=_run_stage, stage=name)
+    """Add one command per stage that has none yet."""
+    for name, stage in load_stages().items():
+        if name not in subparsers.choices:
+            parser = subparsers.add_parser(name, help=stage.summary,
+                                           description=stage.description or stage.summary)
+            parser.set_defaults(handler=_run_stage, stage=name)
 
 
 def _run_stage(config: Config, args: argparse.Namespace) -> None:
-    registry()[args.stage].run(config)
+    load_stages()[args.stage].run(config)

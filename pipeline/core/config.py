@@ -1,7 +1,9 @@
-"""The one typed configuration every stage reads.
+"""The one typed configuration every stage reads, and the one reader of ``setup.cfg``.
 
 Built once from ``setup.cfg``'s ``[pipeline]`` section; any key can be overridden from the
 environment as ``PIPELINE_<KEY>`` (upper case), which is how Jenkins parameters reach a stage.
+Other sections (``[coverage:report]``, ``[options.extras_require]``) are read through
+:func:`read_setup_cfg` too, so a malformed file is the same one-line error everywhere.
 """
 import configparser
 import os
@@ -40,6 +42,10 @@ class Config:
         """A path as people read it: relative to the project when inside it, else absolute."""
         return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
 
+    def setup_cfg(self) -> configparser.ConfigParser:
+        """The project's whole setup.cfg, read now (it may have changed since ``load``)."""
+        return read_setup_cfg(self.root / CONFIG_FILE)
+
     def existing_paths(self, key: str) -> list[str]:
         """A list of project paths, each checked: a typo must not silently check nothing."""
         paths = self.get_list(key, ".")
@@ -58,7 +64,7 @@ def find_root(start: Path) -> Path:
     """The nearest directory at or above ``start`` whose setup.cfg has a [pipeline] section."""
     for directory in (start, *start.parents):
         candidate = directory / CONFIG_FILE
-        if candidate.is_file() and _read(candidate).has_section(SECTION):
+        if candidate.is_file() and read_setup_cfg(candidate).has_section(SECTION):
             return directory
     raise InputError(f"no {CONFIG_FILE} with a [{SECTION}] section at or above {start}")
 
@@ -67,7 +73,7 @@ def load(start: Path | None = None, environ: Mapping[str, str] | None = None) ->
     """Read the configuration of the project containing ``start`` (default: the working dir)."""
     env = os.environ if environ is None else environ
     root = find_root((start or Path.cwd()).resolve())
-    settings = dict(_read(root / CONFIG_FILE)[SECTION])
+    settings = dict(read_setup_cfg(root / CONFIG_FILE)[SECTION])
     prefix = "PIPELINE_"
     for name, value in env.items():
         if name.startswith(prefix) and name != "PIPELINE_ROOT":
@@ -84,7 +90,8 @@ def load(start: Path | None = None, environ: Mapping[str, str] | None = None) ->
     return config
 
 
-def _read(path: Path) -> configparser.ConfigParser:
+def read_setup_cfg(path: Path) -> configparser.ConfigParser:
+    """``path`` parsed without interpolation; a syntax error is an input error naming it."""
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")

@@ -1,20 +1,30 @@
 """The one helper every stage uses to run an external tool.
 
 Output is streamed live (Jenkins shows it as it comes), masked for secrets, and copied into a
-log file under ``reports/`` so nothing is lost when the console scrolls away.
+log file under ``reports/`` so nothing is lost when the console scrolls away. With ``-v`` each
+command is echoed first, masked like its output.
 """
+import importlib.util
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 from typing import Mapping, Sequence, TextIO
 
-from pipeline.core.errors import InputError
+from pipeline.core import output
+from pipeline.core.errors import InputError, missing_module
 from pipeline.core.secrets import mask, secret_values
 
 
 def python_tool(module: str, *args: str) -> list[str]:
-    """The command line that runs ``module`` with this interpreter, so the venv's tool is used."""
+    """The command line that runs ``module`` with this interpreter, so the venv's tool is used.
+
+    A tool that is not installed is refused here, naming the extra that brings it, rather than
+    failing later inside the tool's own output.
+    """
+    if importlib.util.find_spec(module.partition(".")[0]) is None:
+        raise missing_module(module)
     return [sys.executable, "-m", module, *args]
 
 
@@ -24,6 +34,9 @@ def run(command: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, st
     stream = sys.stdout if out is None else out
     full_env = {**os.environ, **(env or {})}
     secrets = secret_values(full_env)
+    if output.verbosity() >= output.Verbosity.VERBOSE:
+        stream.write(mask(f"+ {shlex.join(command)}\n", secrets))
+        stream.flush()
     log = None
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -1,26 +1,40 @@
-"""``reports/pipeline.json``: what ran, how it ended, how long it took, what it left behind."""
+"""``reports/pipeline.json``: what ran, how it ended, how long it took, what it left behind.
+
+One record type for every stage run, whether played by ``pipeline run`` or called alone as
+Jenkins does; the run's summary table and ``run --json`` are made from the same records.
+"""
+import enum
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pipeline.core import output
 from pipeline.core.config import Config
-from pipeline.core.errors import PipelineError
+from pipeline.core.errors import as_pipeline_error
+from pipeline.core.files import write_atomic
 
 PIPELINE_JSON = "pipeline.json"
 
 
+class Status(enum.StrEnum):
+    """How a stage run ended."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
 @dataclass
 class StageRecord:
-    """One stage run as it is written to ``pipeline.json``."""
+    """One stage run; ``exit_code`` tells a failure (1) from bad input (2)."""
 
     name: str
-    status: str = "running"
+    status: Status = Status.SKIPPED
     seconds: float = 0.0
     exit_code: int = 0
     started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
@@ -49,8 +63,8 @@ def reset(config: Config) -> None:
 
 
 def append(config: Config, record: StageRecord) -> None:
-    """Add one stage run to the record (written atomically: a crash never leaves half a file)."""
-    _write(config, [*read_records(config), asdict(record)])
+    """Add one stage run to the record."""
+    _write(config, [*read_records(config), record])
 
 
 @contextmanager
@@ -60,16 +74,14 @@ def recorded(config: Config, name: str, artifacts: tuple[str, ...] = ()) -> Iter
     started = time.monotonic()
     try:
         yield record
-        record.status = "passed"
-    except PipelineError as error:
-        record.status = "failed"
-        record.exit_code = error.exit_code
-        record.error = str(error)
+        record.status = Status.PASSED
+    except Exception as error:
+        failure = as_pipeline_error(error)
+        record.status, record.exit_code = Status.FAILED, failure.exit_code
+        record.error = str(failure)
         raise
-    except BaseException as error:
-        record.status = "failed"
-        record.exit_code = 1
-        record.error = f"{type(error).__name__}: {error}"
+    except BaseException:  # interrupted: the run did not pass, and says so in the record
+        record.status, record.exit_code, record.error = Status.FAILED, 130, "interrupted"
         raise
     finally:
         record.seconds = round(time.monotonic() - started, 3)
@@ -77,9 +89,13 @@ def recorded(config: Config, name: str, artifacts: tuple[str, ...] = ()) -> Iter
         append(config, record)
 
 
-def _write(config: Config, stages: list[dict[str, Any]]) -> None:
-    path = pipeline_json(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps({"stages": stages}, indent=2) + "\n", encoding="utf-8")
-    temporary.replace(path)
+def summary_table(records: list[StageRecord]) -> str:
+    """The run at a glance: each stage's status and seconds, and the total."""
+    rows = [(record.name, record.status.value, f"{record.seconds:.1f}") for record in records]
+    total = sum(record.seconds for record in records)
+    return output.table(("stage", "status", "seconds"), [*rows, ("total", "", f"{total:.1f}")],
+                        right=("seconds",))
+
+
+def _write(config: Config, stages: list[Any]) -> None:
+    write_atomic(pipeline_json(config), output.to_json({"stages": stages}))

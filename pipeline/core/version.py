@@ -1,23 +1,31 @@
 """``version.txt``: the one place the version lives, as ``MAJOR.MINOR.PATCH+build.N``.
 
 The form is valid PEP 440 and SemVer. Docker tags cannot hold ``+``, so images get
-``MAJOR.MINOR.PATCH-build.N``. Releases are bumped by bump-my-version (configured in
-pyproject.toml); this module only reads, validates and stamps build numbers.
+``MAJOR.MINOR.PATCH-build.N``. The form is written once, as ``SERIALIZE``: the pattern that
+parses it here and the ``--parse``/``--serialize`` given to bump-my-version derive from it.
 """
-import os
 import re
-from dataclasses import dataclass, replace
-from typing import Mapping
+import string
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from pipeline.core import proc
 from pipeline.core.config import Config
-from pipeline.core.errors import InputError, StageFailed
-from pipeline.stages.registry import Stage
+from pipeline.core.errors import InputError
+from pipeline.core.files import write_atomic
 
-_NUMBER = r"(0|[1-9][0-9]*)"
-VERSION_PATTERN = re.compile(rf"{_NUMBER}\.{_NUMBER}\.{_NUMBER}\+build\.{_NUMBER}")
+SERIALIZE = "{major}.{minor}.{patch}+build.{build}"
 VERSION_FORMAT = "MAJOR.MINOR.PATCH+build.N"
-RELEASE_PARTS = ("major", "minor", "patch")
+NUMBER = "0|[1-9][0-9]*"
+
+
+def _parse_pattern(template: str) -> str:
+    """The regular expression matching ``template``, with one named group per part."""
+    return "".join(re.escape(literal) + (f"(?P<{part}>{NUMBER})" if part else "")
+                   for literal, part, _, _ in string.Formatter().parse(template))
+
+
+PARSE = _parse_pattern(SERIALIZE)
+VERSION_PATTERN = re.compile(PARSE)
 
 
 @dataclass(frozen=True)
@@ -30,17 +38,12 @@ class Version:
     build: int
 
     def __str__(self) -> str:
-        return f"{self.release}+build.{self.build}"
-
-    @property
-    def release(self) -> str:
-        """``MAJOR.MINOR.PATCH``, the part people talk about."""
-        return f"{self.major}.{self.minor}.{self.patch}"
+        return SERIALIZE.format(**asdict(self))
 
     @property
     def docker_tag(self) -> str:
         """The version as a Docker tag (no ``+`` allowed there)."""
-        return f"{self.release}-build.{self.build}"
+        return str(self).replace("+", "-")
 
 
 def parse(text: str, source: str = "version") -> Version:
@@ -48,8 +51,7 @@ def parse(text: str, source: str = "version") -> Version:
     match = VERSION_PATTERN.fullmatch(text.strip())
     if match is None:
         raise InputError(f"{source}: malformed version {text.strip()!r}, expected {VERSION_FORMAT}")
-    major, minor, patch, build = (int(part) for part in match.groups())
-    return Version(major, minor, patch, build)
+    return Version(**{part: int(value) for part, value in match.groupdict().items()})
 
 
 def read_version(config: Config) -> Version:
@@ -62,53 +64,6 @@ def read_version(config: Config) -> Version:
     return parse(text, config.display(path))
 
 
-def write_version(config: Config, version: Version) -> None:
-    """Replace ``version.txt`` atomically, so a crash never leaves it empty or half written."""
-    path = config.version_file
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(f"{version}\n", encoding="utf-8")
-    temporary.replace(path)
-
-
-def next_build_number(current: Version, number: str | None,
-                      environ: Mapping[str, str] | None = None) -> int:
-    """``number`` if given, else Jenkins' ``BUILD_NUMBER``, else the current build + 1."""
-    env = os.environ if environ is None else environ
-    source, value = "--number", number
-    if number is None:
-        source, value = "BUILD_NUMBER", env.get("BUILD_NUMBER")
-    if value is None or value == "":
-        return current.build + 1
-    if not re.fullmatch(_NUMBER, value):
-        raise InputError(f"{source}: build number must be a non-negative integer, got {value!r}")
-    return int(value)
-
-
-def stamp_build(config: Config, number: str | None = None) -> Version:
-    """Write the next build number into ``version.txt`` and say what it became."""
-    current = read_version(config)
-    stamped = replace(current, build=next_build_number(current, number))
-    write_version(config, stamped)
-    print(f"version {current} -> {stamped}")
-    return stamped
-
-
-def bump(config: Config, part: str) -> Version:
-    """Start a release: bump-my-version raises ``part`` and resets the parts after it."""
-    if part not in RELEASE_PARTS:
-        raise InputError(f"cannot bump {part!r}: choose one of {', '.join(RELEASE_PARTS)}")
-    current = read_version(config)
-    command = proc.python_tool("bumpversion", "bump", "--current-version", str(current), part)
-    if proc.run(command, cwd=config.root) != 0:
-        raise StageFailed(f"bump-my-version could not bump {part} of {current}")
-    bumped = read_version(config)
-    print(f"version {current} -> {bumped}")
-    return bumped
-
-
-def _stage(config: Config) -> None:
-    stamp_build(config)
-
-
-STAGE = Stage(name="version", summary="write the next build number into version.txt",
-              artifacts=("version.txt",), run=_stage)
+def write_version(path: Path, version: Version) -> None:
+    """Replace ``version.txt`` (atomically: other stages may be reading it)."""
+    write_atomic(path, f"{version}\n")

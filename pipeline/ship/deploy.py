@@ -11,10 +11,10 @@ import socket
 import uuid
 from pathlib import Path
 
+from pipeline.core import output
 from pipeline.ship import ansible
 from pipeline.core.config import Config
 from pipeline.ship.settings import ShipSettings
-from pipeline.stages.registry import Stage
 from pipeline.core.version import Version, read_version
 
 
@@ -115,12 +115,9 @@ STATUS_COLUMNS = ("host", "recorded", "serving", "commit", "deployed_at", "deplo
 
 def status_rows(reports: dict[str, dict[str, str]]) -> list[str]:
     """A table, one line per host: what its record says runs and what its /version answers."""
-    rows = [list(STATUS_COLUMNS)]
-    rows += [[host, *(str(report.get(key, "-")) for key in STATUS_COLUMNS[1:])]
-             for host, report in sorted(reports.items())]
-    widths = [max(len(row[index]) for row in rows) for index in range(len(STATUS_COLUMNS))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-            for row in rows]
+    rows = [[host, *(str(report.get(key, "-")) for key in STATUS_COLUMNS[1:])]
+            for host, report in sorted(reports.items())]
+    return output.table(STATUS_COLUMNS, rows).splitlines()
 
 
 def status(config: Config, environment: str | None) -> None:
@@ -139,11 +136,3 @@ def status(config: Config, environment: str | None) -> None:
                for path in out_dir.glob("*.json")}
     print(f"{environment}:")
     print("\n".join(status_rows(reports)))
-
-
-def _stage(config: Config) -> None:
-    deploy(config, ShipSettings.from_config(config).deploy_environment)
-
-
-STAGE = Stage(name="deploy", summary="deploy the built image with Ansible (setup.cfg "
-              "deploy_environment)", artifacts=(), run=_stage)

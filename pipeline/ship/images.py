@@ -1,15 +1,14 @@
-"""The ``build`` stage: the app's image, tagged with its version, its commit and ``latest``."""
+"""Building the app's image: tagged with its version, its commit and ``latest``."""
 import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from pipeline.core import proc
-from pipeline.ship import engine, wheelhouse
 from pipeline.core.config import Config
 from pipeline.core.errors import StageFailed
-from pipeline.ship.settings import ShipSettings
-from pipeline.stages.registry import Stage
 from pipeline.core.version import Version, read_version
+from pipeline.ship import wheelhouse
+from pipeline.ship.settings import ShipSettings
 
 UNKNOWN_COMMIT = "unknown"
 SOURCE_URL_KEY = "source_url"
@@ -55,6 +54,8 @@ def human_size(size: int) -> str:
 
 def build(config: Config, no_cache: bool = False) -> BuiltImage:
     """Prepare the wheelhouse, build the image with streamed progress, tag it, report it."""
+    from pipeline.ship import engine  # the docker SDK: the deploy extra, only when building
+
     settings = ShipSettings.from_config(config)
     version = read_version(config)
     commit = current_commit(config)
@@ -82,11 +83,3 @@ def build(config: Config, no_cache: bool = False) -> BuiltImage:
     for reference in references:
         print(f"  tagged {reference}")
     return built
-
-
-def _stage(config: Config) -> None:
-    build(config)
-
-
-STAGE = Stage(name="build", summary="build the app's Docker image from a local wheelhouse",
-              artifacts=(), run=_stage)

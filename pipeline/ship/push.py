@@ -1,14 +1,15 @@
 """The ``push`` stage: the built image's tags to the configured registry."""
-from pipeline.ship import engine, images
+from pipeline.ship import images
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError, StageFailed
 from pipeline.ship.settings import ShipSettings
-from pipeline.stages.registry import Stage
 from pipeline.core.version import read_version
 
 
 def push(config: Config) -> tuple[str, ...]:
     """Push ``X.Y.Z-build.N``, ``git-<sha>`` and ``latest``; return the references pushed."""
+    from pipeline.ship import engine  # the docker SDK: the deploy extra, only when pushing
+
     settings = ShipSettings.from_config(config)
     if not settings.registry:
         raise InputError("setup.cfg [pipeline] registry: no registry configured to push to")
@@ -25,11 +26,3 @@ def push(config: Config) -> tuple[str, ...]:
         pushed.append(reference)
         print(f"pushed {reference}")
     return tuple(pushed)
-
-
-def _stage(config: Config) -> None:
-    push(config)
-
-
-STAGE = Stage(name="push", summary="push the image's tags to the registry", artifacts=(),
-              run=_stage)

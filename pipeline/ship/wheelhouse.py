@@ -3,11 +3,10 @@
 Images never reach the network: ``pip wheel`` runs here, into a directory inside the build
 context, from setup.cfg's ``app`` extra (the one list of the app's run-time dependencies).
 """
-import configparser
 from pathlib import Path
 
 from pipeline.core import proc
-from pipeline.core.config import CONFIG_FILE, Config
+from pipeline.core.config import CONFIG_FILE, Config, read_setup_cfg
 from pipeline.core.errors import InputError, StageFailed
 
 EXTRAS_SECTION = "options.extras_require"
@@ -17,9 +16,7 @@ REQUIREMENTS = "requirements.txt"
 
 def app_requirements(setup_cfg: Path) -> list[str]:
     """The requirement lines of the ``app`` extra, in setup.cfg's order."""
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(setup_cfg, encoding="utf-8")
-    text = parser.get(EXTRAS_SECTION, APP_EXTRA, fallback="")
+    text = read_setup_cfg(setup_cfg).get(EXTRAS_SECTION, APP_EXTRA, fallback="")
     lines = [line.strip() for line in text.splitlines()]
     requirements = [line for line in lines if line and not line.startswith("#")]
     if not requirements:

@@ -4,7 +4,7 @@ from pathlib import Path
 from pipeline.core import proc
 from pipeline.core.config import Config
 from pipeline.core.errors import StageFailed
-from pipeline.stages.registry import Stage
+from pipeline.stages.registry import Stage, register
 
 REPORT = "flake8.txt"
 
@@ -31,5 +31,7 @@ def _count_lines(path: Path) -> int:
         return 0
 
 
-STAGE = Stage(name="lint", summary="flake8 over the project", artifacts=(f"reports/{REPORT}",),
-              run=lint)
+register(Stage(name="lint", summary="flake8 over the project", run=lint,
+               artifacts=(f"reports/{REPORT}",),
+               description="Run flake8 over setup.cfg's [pipeline] lint_paths; the report goes "
+                           "to reports/flake8.txt."))

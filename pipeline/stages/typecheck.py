@@ -2,7 +2,7 @@
 from pipeline.core import proc
 from pipeline.core.config import Config
 from pipeline.core.errors import StageFailed
-from pipeline.stages.registry import Stage
+from pipeline.stages.registry import Stage, register
 
 REPORT = "mypy.txt"
 JUNIT = "mypy-junit.xml"
@@ -16,8 +16,10 @@ def typecheck(config: Config) -> None:
     code = proc.run(command, cwd=config.root, log_file=config.reports_dir / REPORT)
     if code != 0:
         raise StageFailed(f"mypy found type errors (exit code {code}), "
-                          f"listed in reports/{REPORT}")
+                          f"listed in {config.display(config.reports_dir / REPORT)}")
 
 
-STAGE = Stage(name="typecheck", summary="mypy over the project",
-              artifacts=(f"reports/{REPORT}", f"reports/{JUNIT}"), run=typecheck)
+register(Stage(name="typecheck", summary="mypy over the project", run=typecheck,
+               artifacts=(f"reports/{REPORT}", f"reports/{JUNIT}"),
+               description="Run mypy over [pipeline] typecheck_paths; output to "
+                           "reports/mypy.txt and reports/mypy-junit.xml."))

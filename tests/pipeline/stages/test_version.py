@@ -1,28 +1,15 @@
-"""version.txt: parsing, build stamping and release bumps."""
+"""The version stage and command: build stamping and release bumps."""
 from pathlib import Path
 
 import pytest
 
-from pipeline.core import version as versioning
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
-from pipeline.core.version import Version, next_build_number, parse
+from pipeline.core.version import Version
+from pipeline.stages import version as version_stage
+from pipeline.stages.version import next_build_number
 
 from tests.pipeline.conftest import run_cli
-
-
-def test_parse_round_trips_and_gives_the_docker_tag() -> None:
-    version = parse("12.0.3+build.45\n")
-    assert version == Version(12, 0, 3, 45)
-    assert str(version) == "12.0.3+build.45"
-    assert version.docker_tag == "12.0.3-build.45"
-
-
-@pytest.mark.parametrize("text", ["", "1.2", "1.2.3", "1.2.3-build.4", "01.2.3+build.4",
-                                  "1.2.3+build.", "1.2.3+build.4 extra", "v1.2.3+build.4"])
-def test_parse_rejects_anything_else_naming_the_source(text: str) -> None:
-    with pytest.raises(InputError, match=r"^version.txt: malformed version .*MAJOR"):
-        parse(text, "version.txt")
 
 
 def test_build_number_precedence() -> None:
@@ -40,7 +27,7 @@ def test_build_number_must_be_a_plain_integer(bad: str) -> None:
 
 
 def test_stamp_build_writes_only_the_build_number(project_config: Config) -> None:
-    stamped = versioning.stamp_build(project_config, "8")
+    stamped = version_stage.stamp_build(project_config, "8")
     assert stamped == Version(1, 4, 2, 8)
     assert project_config.version_file.read_text() == "1.4.2+build.8\n"
 
