@@ -29,10 +29,14 @@ def python_tool(module: str, *args: str) -> list[str]:
 
 
 def run(command: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-        log_file: Path | None = None, out: TextIO | None = None) -> int:
-    """Run ``command``, stream its merged output line by line, and return its exit code."""
+        log_file: Path | None = None, out: TextIO | None = None,
+        inherit: Mapping[str, str] | None = None) -> int:
+    """Run ``command``, stream its merged output line by line, and return its exit code.
+
+    It sees ``inherit`` (default: this process's environment) with ``env`` on top.
+    """
     stream = sys.stdout if out is None else out
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**(os.environ if inherit is None else inherit), **(env or {})}
     secrets = secret_values(full_env)
     if output.verbosity() >= output.Verbosity.VERBOSE:
         stream.write(mask(f"+ {shlex.join(command)}\n", secrets))

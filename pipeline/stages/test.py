@@ -6,10 +6,12 @@ tests run is setup.cfg's ``[pipeline] test_args``: the gate of the delivered ser
 necessarily the whole suite (``make test`` runs that).
 """
 import json
+import os
 import shlex
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from pipeline.core import proc
 from pipeline.core.config import CONFIG_FILE, Config
@@ -61,7 +63,8 @@ def run_tests(config: Config) -> None:
     junit.unlink(missing_ok=True)
     _coverage(config, "erase")
     pytest_args = shlex.split(config.get("test_args", ""))
-    code = _coverage(config, "run", "-m", "pytest", f"--junitxml={junit}", *pytest_args)
+    code = _coverage(config, "run", "-m", "pytest", f"--junitxml={junit}", *pytest_args,
+                     inherit=tests_environ())
     total, below_threshold = _write_coverage_reports(config)
     counts = read_junit(junit) if junit.exists() else None
     threshold = fail_under(config)
@@ -83,14 +86,22 @@ def fail_under(config: Config) -> float:
         raise InputError(f"{CONFIG_FILE} [coverage:report] fail_under: {error}") from error
 
 
-def _coverage(config: Config, command: str, *args: str) -> int:
+def tests_environ() -> dict[str, str]:
+    """The environment the tests run in: this one without ``PIPELINE_*``, which set the
+    pipeline's stages (an image name, an environment to deploy to), never the tests' input."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("PIPELINE_")}
+
+
+def _coverage(config: Config, command: str, *args: str,
+              inherit: Mapping[str, str] | None = None) -> int:
     """Run one coverage command on the project's data, however deep the process tree goes.
 
     Coverage runs as a tool, never through its API in this process: a second Coverage object
     in a process that is itself measured (as in this project's own tests) loses that data.
     """
     tool = proc.python_tool("coverage", command, f"--rcfile={CONFIG_FILE}", *args)
-    return proc.run(tool, cwd=config.root, env={"COVERAGE_FILE": str(config.root / ".coverage")})
+    return proc.run(tool, cwd=config.root, env={"COVERAGE_FILE": str(config.root / ".coverage")},
+                    inherit=inherit)
 
 
 def _write_coverage_reports(config: Config) -> tuple[float, bool]:

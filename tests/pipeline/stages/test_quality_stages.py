@@ -35,7 +35,8 @@ def test_typecheck_failure_exits_1_with_junit(project: Path) -> None:
     assert result.returncode == 1
     assert "sample/wrong.py:2: error: Incompatible return value type" in result.stdout
     assert "Incompatible return value" in (project / "reports" / "mypy.txt").read_text()
-    assert ElementTree.parse(project / "reports" / "mypy-junit.xml").getroot() is not None
+    junit = ElementTree.parse(project / "reports" / "mypy-junit.xml").getroot()
+    assert junit.get("failures") == "1"
 
 
 @pytest.mark.slow
@@ -59,6 +60,15 @@ def test_test_stage_writes_junit_cobertura_and_html(project: Path) -> None:
     assert record["name"] == "test" and record["status"] == "passed"
     assert record["artifacts"] == ["reports/junit.xml", "reports/coverage.xml", "reports/htmlcov",
                                    "reports/coverage.json"]
+
+
+@pytest.mark.slow
+def test_the_tests_do_not_see_the_pipelines_own_settings(project: Path) -> None:
+    write(project, "tests/test_environment.py",
+          "import os\n\n\ndef test_clean() -> None:\n"
+          "    assert [name for name in os.environ if name.startswith('PIPELINE_')] == []\n")
+    result = run_cli(project, "test", env={"PIPELINE_IMAGE_NAME": "for-the-build-stage"})
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow
