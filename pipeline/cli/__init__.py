@@ -37,13 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="CI/CD stages that run the same in Jenkins and on a laptop. Exit codes: "
                     "0 success, 1 the stage found a failure, 2 the input was wrong.")
     parser.add_argument("--version", action="version", version=f"{PROG} {installed_version()}")
-    volume = parser.add_mutually_exclusive_group()
-    volume.add_argument("-q", "--quiet", dest="verbosity", action="store_const",
-                        const=output.Verbosity.QUIET, default=output.Verbosity.NORMAL,
-                        help="say only errors and summaries; stage output goes to "
-                             "reports/console/STAGE.log")
-    volume.add_argument("-v", "--verbose", dest="verbosity", action="store_const",
-                        const=output.Verbosity.VERBOSE, help="also echo each command a stage runs")
+    _add_verbosity(parser, default=output.Verbosity.NORMAL)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules = [importlib.import_module(f"{__name__}.{info.name}")
                for info in pkgutil.iter_modules(__path__)]
@@ -52,7 +46,32 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(subparsers)
         for name in set(subparsers.choices) - known:
             subparsers.choices[name].set_defaults(extra=getattr(module, "EXTRA", None))
+    for command in _commands(parser):
+        _add_verbosity(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:
+    """``-q``/``-v``, before the command or after it (``pipeline run -q``); a command's parser
+    leaves the value alone when they are not given there (``default=SUPPRESS``)."""
+    volume = parser.add_mutually_exclusive_group()
+    volume.add_argument("-q", "--quiet", dest="verbosity", action="store_const",
+                        const=output.Verbosity.QUIET, default=default,
+                        help="say only errors and summaries; stage output goes to "
+                             "reports/console/STAGE.log")
+    volume.add_argument("-v", "--verbose", dest="verbosity", action="store_const",
+                        const=output.Verbosity.VERBOSE, default=default,
+                        help="also echo each command a stage runs")
+
+
+def _commands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every command's and sub-action's parser under ``parser``."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found += [child, *_commands(child)]
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -59,7 +59,7 @@ def test_quiet_and_verbose_exclude_each_other(capsys: pytest.CaptureFixture[str]
 
 
 def test_a_quiet_stage_command_keeps_its_output_in_the_console_log(project: Path) -> None:
-    result = run_cli(project, "-q", "version", "build", "--number", "9")
+    result = run_cli(project, "version", "build", "--number", "9", "-q")
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert (project / "reports" / "console" / "version.log").read_text() == \
         "version 1.4.2+build.7 -> 1.4.2+build.9\n"
