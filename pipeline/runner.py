@@ -14,7 +14,8 @@ from typing import TextIO
 from pipeline import stages as stages_package
 from pipeline.core import output, reports
 from pipeline.core.config import Config
-from pipeline.core.errors import PipelineError, as_pipeline_error, require_extra
+from pipeline.core.errors import (InputError, PipelineError, StageFailed, as_pipeline_error,
+                                  require_extra)
 from pipeline.core.reports import StageRecord, Status
 from pipeline.stages.registry import Stage, registered, resolve
 
@@ -101,7 +102,8 @@ def run_pipeline(config: Config, names: tuple[str, ...] | None = None,
             print(f"stage records: {config.display(reports.pipeline_json(config))}", file=out)
     if first_error is not None:
         failed = [record.name for record in records if record.status == Status.FAILED]
-        raise type(first_error)(f"pipeline failed at {', '.join(failed)}: {first_error}")
+        same_kind = InputError if first_error.exit_code == InputError.exit_code else StageFailed
+        raise same_kind(f"pipeline failed at {', '.join(failed)}: {first_error}")
     return records
 
 
