@@ -8,12 +8,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # PostgreSQL for the app's tests; groovy (2.4, Jenkins' line) and git for the Jenkinsfile's.
 SYSTEM_PACKAGES_TEST := postgresql groovy git
+# The whole suite also needs: promtool (Debian's prometheus) for the alert rules, Chromium for
+# the page, Graphviz for the diagrams, and for the fleet mmdebstrap (its host image) and ssh.
+SYSTEM_PACKAGES_INTEGRATION := prometheus chromium graphviz mmdebstrap openssh-client
 JENKINSFILE_LINT := tests/jenkinsfile/node_modules/.bin/npm-groovy-lint
 
-.PHONY: help setup test test-fast test-deps pipeline bench-app bench-deploy clean provision deploy
+.PHONY: help setup test test-fast test-integration test-deps gate-deps pipeline bench-app \
+	bench-deploy bench-fleet bench-pipeline clean clean-local provision deploy fleet-up fleet-down
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 setup: $(STAMP) ## create .venv with everything a developer and CI need (quick when done)
 
@@ -27,13 +31,20 @@ $(STAMP): setup.cfg pyproject.toml
 test: test-deps ## run the whole test suite (starts the services it needs)
 	$(PY) -m pytest
 
-test-fast: test-deps ## run the fast tests only, in seconds
+test-integration: test-deps ## only the tests that need Docker, Ansible or the fleet (Jenkins' stage)
+	$(PY) -m pytest -m "slow and not service" --junitxml=reports/junit-integration.xml
+
+test-fast: gate-deps ## run the fast tests only, in seconds
 	$(PY) -m pytest -m "not slow" -q
 
-# What the tests need besides .venv; the Docker engine, registry and base images are prepared
-# by the deploy tests themselves, through `pipeline provision local`.
-test-deps: setup $(JENKINSFILE_LINT)
+# What the pipeline's test stage (the service's tests and the fast tests) needs besides .venv.
+gate-deps: setup
 	@./.ci/apt-require $(SYSTEM_PACKAGES_TEST)
+
+# What the whole suite needs on top; the Docker engine, registry and base images are prepared
+# by the deploy tests themselves, through `pipeline provision local`.
+test-deps: gate-deps $(JENKINSFILE_LINT)
+	@./.ci/apt-require $(SYSTEM_PACKAGES_INTEGRATION)
 
 # npm-groovy-lint, pinned by its lock file. It needs Node 20 or newer: Debian 12's own npm
 # package brings Node 18, so it is installed only when no npm is there at all.
@@ -42,7 +53,7 @@ $(JENKINSFILE_LINT): tests/jenkinsfile/package.json tests/jenkinsfile/package-lo
 	npm ci --prefix tests/jenkinsfile --no-audit --no-fund --loglevel=error
 	@touch $@
 
-pipeline: test-deps provision ## run the whole pipeline as Jenkins does: lint ... deploy to local
+pipeline: gate-deps provision ## run the whole pipeline as Jenkins does: lint ... deploy to local
 	$(PY) -m pipeline run
 
 provision: setup ## prepare this machine for deploys: Docker engine, registry, base images
@@ -58,5 +69,21 @@ bench-app: setup ## benchmark the app: gunicorn + PostgreSQL under wrk on 127.0.
 bench-deploy: provision ## benchmark builds and a deploy under load on 127.0.0.1
 	$(PY) -m bench.deploy
 
+bench-fleet: provision ## benchmark provisioning and a rolling deploy of the fleet's two app hosts
+	$(PY) -m bench.fleet
+
+bench-pipeline: gate-deps provision ## time `make deploy`'s pipeline, first run and again, per stage
+	$(PY) -m bench.pipeline
+
+fleet-up: setup ## make the fleet: 4 containers that act as SSH hosts, inventory ansible/inventories/fleet
+	@./.ci/apt-require mmdebstrap openssh-client
+	$(PY) -m pipeline fleet up
+
+fleet-down: setup ## remove the fleet: hosts, volumes, network, generated inventory and secrets
+	$(PY) -m pipeline fleet down
+
 clean: ## remove reports and caches (keeps .venv)
 	rm -rf reports .coverage .coverage.* .mypy_cache .pytest_cache
+
+clean-local: setup ## remove what `make deploy` started (containers, network); VOLUMES=1: data too
+	$(PY) scripts/clean_local.py $(if $(VOLUMES),--volumes)

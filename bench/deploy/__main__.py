@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.deploy.load import Load
-from bench.deploy.stack import REGISTRY, REPO_ROOT, ShipStack, remove_images
-from pipeline import config as config_module
-from pipeline import images
-from pipeline.config import Config
+from tests.support.load import Load
+from tests.support.stack import REGISTRY, REPO_ROOT, ShipStack, remove_images
+from pipeline.core import config as config_module
+from pipeline.ship import images
+from pipeline.core.config import Config
 
 BENCH_IMAGE = "visitors-bench"
 CONTEXT = ("setup.cfg", "pyproject.toml", "version.txt", ".dockerignore", "app", "docker",

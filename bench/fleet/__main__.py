@@ -10,9 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.deploy.load import Load
-from tests.ship.derived import derived_image
-from tests.ship.fleet_stack import REPO_ROOT, FleetStack
+from tests.support.load import Load
+from tests.support.derived import derived_image
+from tests.support.fleet import REPO_ROOT, FleetStack
 
 
 def timed(stack: FleetStack, *args: str) -> float:

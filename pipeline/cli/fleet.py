@@ -2,18 +2,20 @@
 import argparse
 from typing import TYPE_CHECKING
 
-from pipeline.config import Config
+from pipeline.core.config import Config
 
 if TYPE_CHECKING:
-    from pipeline.fleet import Fleet
+    from pipeline.ship.fleet import Fleet
 
 ORDER = 70
+# The fleet is made with the docker SDK and its secrets with ansible-vault.
+EXTRA = "deploy"
 DEFAULT_NAME = "fleet"
 
 
 def fleet_of(config: Config, name: str = DEFAULT_NAME) -> "Fleet":
     """The fleet ``name``: its inventory is ansible/inventories/NAME, its files build/NAME."""
-    from pipeline.fleet import Fleet
+    from pipeline.ship.fleet import Fleet
     inventories = config.root / config.get("inventories_dir", "ansible/inventories")
     return Fleet(name, inventories / name, config.root / "build" / name)
 
@@ -42,10 +44,10 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def _up(config: Config, args: argparse.Namespace) -> None:
-    from pipeline import fleet
+    from pipeline.ship import fleet
     fleet.up(fleet_of(config))
 
 
 def _down(config: Config, args: argparse.Namespace) -> None:
-    from pipeline import fleet
+    from pipeline.ship import fleet
     fleet.down(fleet_of(config))

@@ -8,11 +8,10 @@ import argparse
 import os
 from pathlib import Path
 
-from pipeline.config import Config
-from pipeline.errors import InputError, StageFailed
-from pipeline.jenkins import approval, builds, casc, hooks, status, sync
-from pipeline.jenkins.client import connect, job_path
-from pipeline.jenkins.definition import define
+from pipeline.core.config import Config
+from pipeline.core.errors import InputError, StageFailed
+from pipeline.jenkins import hooks
+from pipeline.jenkins.definition import CASC_FILE, define
 from pipeline.jenkins.settings import JobSettings, ServerSettings
 
 ORDER = 80
@@ -29,7 +28,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
     casc_parser = actions.add_parser(
         "casc", help="render the controller's casc.yaml from the definition",
-        description=f"Write {casc.CASC_FILE} (Configuration as Code: jobs, deploy folder and "
+        description=f"Write {CASC_FILE} (Configuration as Code: jobs, deploy folder and "
                     "its credentials, agents, accounts, roles) from setup.cfg [pipeline] "
                     "jenkins_* and the Jenkinsfile's declarations. With --check, change "
                     "nothing and exit 1 when the file differs from the render.")
@@ -104,22 +103,29 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     install.set_defaults(handler=_install_hook)
 
 
+# python-jenkins and PyYAML (the jenkins extra) are imported by each command that needs them,
+# when it runs: `pipeline --help` and `hooks install` work without them.
 def _casc(config: Config, args: argparse.Namespace) -> None:
+    from pipeline.jenkins import casc
+
     rendered = casc.render(define(JobSettings.from_config(config)))
-    path = config.root / casc.CASC_FILE
+    path = config.root / CASC_FILE
     current = path.read_text(encoding="utf-8") if path.exists() else None
     if current == rendered:
-        print(f"{casc.CASC_FILE} is the render: unchanged")
+        print(f"{CASC_FILE} is the render: unchanged")
     elif args.check:
-        raise StageFailed(f"{casc.CASC_FILE} is not what `pipeline jenkins casc` renders: "
+        raise StageFailed(f"{CASC_FILE} is not what `pipeline jenkins casc` renders: "
                           "run it and commit the file")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(rendered, encoding="utf-8")
-        print(f"wrote {casc.CASC_FILE}")
+        print(f"wrote {CASC_FILE}")
 
 
 def _sync(config: Config, args: argparse.Namespace) -> None:
+    from pipeline.jenkins import sync
+    from pipeline.jenkins.client import connect, job_path
+
     server = ServerSettings.from_environ()
     definition = define(JobSettings.from_config(config))
     for name, outcome in sync.sync(connect(server), server, definition):
@@ -127,6 +133,9 @@ def _sync(config: Config, args: argparse.Namespace) -> None:
 
 
 def _build(config: Config, args: argparse.Namespace) -> None:
+    from pipeline.jenkins import builds
+    from pipeline.jenkins.client import connect, job_path
+
     parameters = builds.parse_parameters(args.param)
     if args.poll_seconds <= 0:
         raise InputError("--poll-seconds must be positive")
@@ -142,6 +151,9 @@ def _build(config: Config, args: argparse.Namespace) -> None:
 
 
 def _answer(config: Config, args: argparse.Namespace) -> None:
+    from pipeline.jenkins import approval
+    from pipeline.jenkins.client import connect
+
     server = ServerSettings.from_environ()
     chosen = approval.answer(connect(server), server, args.job, args.build, args.approve,
                              args.input)
@@ -150,6 +162,9 @@ def _answer(config: Config, args: argparse.Namespace) -> None:
 
 
 def _status(config: Config, args: argparse.Namespace) -> None:
+    from pipeline.jenkins import status
+    from pipeline.jenkins.client import connect
+
     if args.limit < 1:
         raise InputError("--limit must be at least 1")
     server = ServerSettings.from_environ()

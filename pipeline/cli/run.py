@@ -1,7 +1,7 @@
 """``pipeline run``: every configured stage, in order, as Jenkins would run them."""
 import argparse
 
-from pipeline.config import Config, split_list
+from pipeline.core.config import Config, split_list
 from pipeline.runner import run_pipeline
 
 ORDER = 0
@@ -19,8 +19,11 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.add_argument("--keep-going", action="store_true",
                         help="run the remaining stages after a failure (the exit code still "
                              "reports it)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the stage table as JSON on stdout (stage output goes to "
+                             "stderr)")
     parser.set_defaults(handler=_run)
 
 
 def _run(config: Config, args: argparse.Namespace) -> None:
-    run_pipeline(config, args.stages, keep_going=args.keep_going)
+    run_pipeline(config, args.stages, keep_going=args.keep_going, as_json=args.json)

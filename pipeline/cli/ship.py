@@ -1,11 +1,13 @@
 """``build``, ``push``, ``deploy``, ``rollback``, ``smoke``, ``status``: shipping the app."""
 import argparse
 
-from pipeline import deploy, images, push
-from pipeline.config import Config
-from pipeline.errors import InputError
+from pipeline.core.config import Config
+from pipeline.core.errors import InputError
+from pipeline.ship import deploy, images, push
 
 ORDER = 60
+# Every command here runs Ansible or the docker SDK.
+EXTRA = "deploy"
 
 
 def _environment(parser: argparse.ArgumentParser, optional: bool = False) -> None:

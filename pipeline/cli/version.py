@@ -1,8 +1,9 @@
 """``pipeline version``: print, stamp a build number, or bump a release."""
 import argparse
 
-from pipeline import versioning
-from pipeline.config import Config
+from pipeline.core.config import Config
+from pipeline.core.version import VERSION_FORMAT, read_version
+from pipeline.stages import version as version_stage
 
 ORDER = 40
 
@@ -11,8 +12,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     """Add ``version`` with its ``build`` and ``bump`` actions."""
     parser = subparsers.add_parser(
         "version", help="print the version, stamp a build number or bump a release",
-        description=f"version.txt holds {versioning.VERSION_FORMAT}. Without an action, "
-                    "print it.")
+        description=f"version.txt holds {VERSION_FORMAT}. Without an action, print it.")
     parser.set_defaults(handler=_print)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     build = actions.add_parser(
@@ -25,17 +25,17 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         "bump", help="start a release through bump-my-version",
         description="Raise one part of MAJOR.MINOR.PATCH; the parts after it reset to 0 and "
                     "the build number is kept.")
-    bump.add_argument("part", choices=versioning.RELEASE_PARTS)
+    bump.add_argument("part", choices=version_stage.RELEASE_PARTS)
     bump.set_defaults(handler=_bump)
 
 
 def _print(config: Config, args: argparse.Namespace) -> None:
-    print(versioning.read_version(config))
+    print(read_version(config))
 
 
 def _build(config: Config, args: argparse.Namespace) -> None:
-    versioning.stamp_build(config, args.number)
+    version_stage.stamp_build(config, args.number)
 
 
 def _bump(config: Config, args: argparse.Namespace) -> None:
-    versioning.bump(config, args.part)
+    version_stage.bump(config, args.part)

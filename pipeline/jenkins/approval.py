@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import jenkins
 
-from pipeline.errors import InputError
+from pipeline.core.errors import InputError
 from pipeline.jenkins.client import job_path, request, translated
 from pipeline.jenkins.settings import ServerSettings
 

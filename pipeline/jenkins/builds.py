@@ -13,7 +13,7 @@ from typing import TextIO
 
 import jenkins
 
-from pipeline.errors import InputError, StageFailed
+from pipeline.core.errors import InputError, StageFailed
 from pipeline.jenkins.client import job_path, request, translated
 from pipeline.jenkins.settings import ServerSettings
 

@@ -10,7 +10,7 @@ from typing import Any
 import jenkins
 import requests
 
-from pipeline.errors import InputError, StageFailed
+from pipeline.core.errors import InputError, StageFailed
 from pipeline.jenkins import post_receive
 from pipeline.jenkins.settings import ServerSettings
 

@@ -12,9 +12,13 @@ Rendered twice and nowhere written by hand: as Configuration as Code for the con
   production; no non-administrator may configure, and so replay, the deploy job.
 """
 import re
+from pathlib import Path
 from dataclasses import dataclass
 
 from pipeline.jenkins.settings import JobSettings
+
+# Where the controller's Configuration as Code lives (rendered from this definition).
+CASC_FILE = Path("docker/jenkins/controller/casc.yaml")
 
 BUILDS_KEPT = 30
 ARTIFACT_BUILDS_KEPT = 10

@@ -9,8 +9,8 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline import proc
-from pipeline.errors import InputError
+from pipeline.core import proc
+from pipeline.core.errors import InputError
 from pipeline.jenkins import post_receive
 from pipeline.jenkins.settings import ServerSettings
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from pipeline.errors import InputError
+from pipeline.core.errors import InputError
 
 CONSTANT = re.compile(r"^@Field final String (?P<name>[A-Z_]+) = '(?P<value>[^'\\]*)'$", re.M)
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, fields
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from pipeline.config import CONFIG_FILE, SECTION, Config
-from pipeline.errors import InputError
+from pipeline.core.config import CONFIG_FILE, SECTION, Config
+from pipeline.core.errors import InputError
 from pipeline.jenkins.jenkinsfile import Declarations
 
 GIT_URL_SCHEMES = ("http", "https", "ssh", "git", "file")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pipeline import config
+from pipeline.core import config
 
 from pipeline.jenkins import builds
 from pipeline.jenkins.client import connect

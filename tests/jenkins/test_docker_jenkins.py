@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-from pipeline import config
+from pipeline.core import config
 from pipeline.jenkins import casc
-from pipeline.jenkins.definition import Definition, define, user_password_variable
+from pipeline.jenkins.definition import CASC_FILE, Definition, define, user_password_variable
 from pipeline.jenkins.settings import JobSettings
 from tests.jenkins.conftest import run_cli
 from tests.jenkinsfile.conftest import java_home
@@ -92,14 +92,14 @@ def test_casc_check_and_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     for name in ("setup.cfg", "Jenkinsfile"):
         shutil.copy(ROOT / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
-    written = tmp_path / casc.CASC_FILE
+    written = tmp_path / CASC_FILE
     code, _, err = run_cli(capsys, "jenkins", "casc", "--check")
     assert code == 1 and "is not what `pipeline jenkins casc` renders" in err
     assert not written.exists()
-    assert run_cli(capsys, "jenkins", "casc") == (0, f"wrote {casc.CASC_FILE}\n", "")
+    assert run_cli(capsys, "jenkins", "casc") == (0, f"wrote {CASC_FILE}\n", "")
     assert written.read_text(encoding="utf-8") == (CONTROLLER / "casc.yaml").read_text("utf-8")
     assert run_cli(capsys, "jenkins", "casc", "--check")[:2] == (
-        0, f"{casc.CASC_FILE} is the render: unchanged\n")
+        0, f"{CASC_FILE} is the render: unchanged\n")
 
 
 def test_deploy_credentials_live_only_in_the_deploy_folder(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config
+from pipeline.core import config
 from pipeline.jenkins import post_receive
 from pipeline.jenkins.settings import JobSettings
 from tests.jenkins.conftest import TOKEN, USER, run_cli

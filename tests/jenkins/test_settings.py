@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config
-from pipeline.errors import InputError
+from pipeline.core import config
+from pipeline.core.errors import InputError
 from pipeline.jenkins.settings import JobSettings, ServerSettings, is_git_url
 
 

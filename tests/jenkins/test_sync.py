@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from pipeline import config
+from pipeline.core import config
 from pipeline.jenkins import jobconfig
 from pipeline.jenkins.definition import Definition, PipelineJob, define
 from pipeline.jenkins.settings import JobSettings

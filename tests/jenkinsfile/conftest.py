@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pipeline import config
+from pipeline.core import config
 from pipeline.jenkins.definition import define
 from pipeline.jenkins.settings import JobSettings
 

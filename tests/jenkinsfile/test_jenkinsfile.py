@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config
+from pipeline.core import config
 from tests.jenkinsfile.conftest import (DEPLOY_JOB, JENKINSFILE, MAIN, PLAN, PLAN_JSON, SCENARIOS,
                                         SETTINGS, VERSION, Build, run_harness)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import InputError
+from pipeline.core.errors import InputError
 from pipeline.jenkins.jenkinsfile import Declarations
 from tests.jenkinsfile.conftest import (BUILD_JOB, DEFINITION, DEPLOY_JOB, JENKINSFILE, SETTINGS,
                                         Build)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.deploy.stack import REPO_ROOT
+from tests.support.stack import REPO_ROOT
 
 ANSIBLE_DIR = REPO_ROOT / "ansible"
 ROLE_DIR = ANSIBLE_DIR / "roles" / "monitoring"

@@ -24,7 +24,7 @@ from typing import Any
 import docker
 import yaml
 
-from bench.deploy.stack import REGISTRY, REPO_ROOT, free_port, remove_images
+from tests.support.stack import REGISTRY, REPO_ROOT, free_port, remove_images
 from tests.monitoring.conftest import ANSIBLE_DIR, BIN, ansible_environment
 
 ENVIRONMENT = "montest"

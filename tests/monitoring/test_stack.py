@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import docker
 import pytest
 
-from bench.deploy.stack import REPO_ROOT
+from tests.support.stack import REPO_ROOT
 from tests.monitoring.stack import ENVIRONMENT, INTERVALS, MonitoringStack
 from tests.monitoring.test_dashboard import load_dashboard, query_panels
 from tests.ship.conftest import provisioned  # noqa: F401 (a fixture: the base images)

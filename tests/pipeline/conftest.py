@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config as config_module
-from pipeline.config import Config
+from pipeline.core import config as config_module
+from pipeline.core.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,12 +81,15 @@ def project_config(project: Path) -> Config:
     return config_module.load(project, environ={})
 
 
-def run_cli(project: Path, *args: str, env: dict[str, str] | None = None
+def run_cli(project: Path, *args: str, env: dict[str, str] | None = None,
+            python_args: tuple[str, ...] = ("-m", "pipeline")
             ) -> subprocess.CompletedProcess[str]:
-    """``python -m pipeline ARGS`` in the project, as Jenkins calls it."""
+    """``python -m pipeline ARGS`` in the project, as Jenkins calls it (or ``python_args``
+    in place of ``-m pipeline``)."""
     environ = {key: value for key, value in os.environ.items()
                if not key.startswith("PIPELINE_") and key != "BUILD_NUMBER"}
-    environ["PYTHONPATH"] = str(project)
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=project,
+    # The project's own modules first, then this checkout's pipeline (not an installed one).
+    environ["PYTHONPATH"] = os.pathsep.join([str(project), str(REPO_ROOT)])
+    return subprocess.run([sys.executable, *python_args, *args], cwd=project,
                           env={**environ, **(env or {})}, capture_output=True, text=True,
                           timeout=600)

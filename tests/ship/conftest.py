@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-from bench.deploy.stack import REPO_ROOT, ShipStack
+from tests.support.stack import REPO_ROOT, ShipStack
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from bench.deploy.load import Load, LoadResult
-from bench.deploy.stack import ShipStack
-from tests.ship.derived import NEVER_HEALTHY, derived_image
+from tests.support.load import Load, LoadResult
+from tests.support.stack import ShipStack
+from tests.support.derived import NEVER_HEALTHY, derived_image
 
 pytestmark = pytest.mark.slow
 

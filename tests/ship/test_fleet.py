@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from bench.deploy.load import Load, LoadResult
-from tests.ship.derived import NEVER_HEALTHY, derived_image
-from tests.ship.fleet_stack import REPO_ROOT, FleetStack
+from tests.support.load import Load, LoadResult
+from tests.support.derived import NEVER_HEALTHY, derived_image
+from tests.support.fleet import REPO_ROOT, FleetStack
 
 pytestmark = pytest.mark.slow
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ansible, deploy, engine, images, wheelhouse
-from pipeline import config as config_module
-from pipeline.config import Config
-from pipeline.errors import InputError, StageFailed
-from pipeline.shipconfig import ShipSettings
-from pipeline.versioning import Version
+from pipeline.ship import ansible, deploy, engine, images, wheelhouse
+from pipeline.core import config as config_module
+from pipeline.core.config import Config
+from pipeline.core.errors import InputError, StageFailed
+from pipeline.ship.settings import ShipSettings
+from pipeline.core.version import Version
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,1 @@
+"""The pipeline benchmark: how long `make deploy`'s pipeline takes, first run and again."""

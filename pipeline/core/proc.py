@@ -1,0 +1,65 @@
+"""The one helper every stage uses to run an external tool.
+
+Output is streamed live (Jenkins shows it as it comes), masked for secrets, and copied into a
+log file under ``reports/`` so nothing is lost when the console scrolls away. With ``-v`` each
+command is echoed first, masked like its output.
+"""
+import importlib.util
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Mapping, Sequence, TextIO
+
+from pipeline.core import output
+from pipeline.core.errors import InputError, missing_module
+from pipeline.core.secrets import mask, secret_values
+
+
+def python_tool(module: str, *args: str) -> list[str]:
+    """The command line that runs ``module`` with this interpreter, so the venv's tool is used.
+
+    A tool that is not installed is refused here, naming the extra that brings it, rather than
+    failing later inside the tool's own output.
+    """
+    if importlib.util.find_spec(module.partition(".")[0]) is None:
+        raise missing_module(module)
+    return [sys.executable, "-m", module, *args]
+
+
+def run(command: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+        log_file: Path | None = None, out: TextIO | None = None,
+        inherit: Mapping[str, str] | None = None) -> int:
+    """Run ``command``, stream its merged output line by line, and return its exit code.
+
+    It sees ``inherit`` (default: this process's environment) with ``env`` on top.
+    """
+    stream = sys.stdout if out is None else out
+    full_env = {**(os.environ if inherit is None else inherit), **(env or {})}
+    secrets = secret_values(full_env)
+    if output.verbosity() >= output.Verbosity.VERBOSE:
+        stream.write(mask(f"+ {shlex.join(command)}\n", secrets))
+        stream.flush()
+    log = None
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log = log_file.open("w", encoding="utf-8")
+    try:
+        try:
+            process = subprocess.Popen(list(command), cwd=cwd, env=full_env, text=True,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, bufsize=1, errors="replace")
+        except FileNotFoundError as error:
+            raise InputError(f"cannot run {command[0]}: {error.strerror}") from error
+        assert process.stdout is not None
+        for line in process.stdout:
+            line = mask(line, secrets)
+            stream.write(line)
+            stream.flush()
+            if log is not None:
+                log.write(line)
+        return process.wait()
+    finally:
+        if log is not None:
+            log.close()

@@ -1,0 +1,1 @@
+"""Shipping the service: the Docker engine, images, the registry and Ansible deploys."""

@@ -1,0 +1,14 @@
+"""The push stage: the built image's tags to the configured registry."""
+from pipeline.core.config import Config
+from pipeline.stages.registry import Stage, register
+
+
+def push(config: Config) -> None:
+    """Push the tags (the docker SDK is imported only now: it comes with the deploy extra)."""
+    from pipeline.ship import push as ship_push
+
+    ship_push.push(config)
+
+
+register(Stage(name="push", summary="push the image's tags to the registry", run=push,
+               extra="deploy"))

@@ -1,0 +1,128 @@
+"""The test stage: pytest under coverage, leaving the reports Jenkins publishes.
+
+JUnit XML for the test results, Cobertura XML for the Coverage plugin, HTML for people. The
+reports are written even when tests fail, because that is when they are needed most. Which
+tests run is setup.cfg's ``[pipeline] test_args``: the gate of the delivered service, not
+necessarily the whole suite (``make test`` runs that).
+"""
+import json
+import os
+import shlex
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from pipeline.core import proc
+from pipeline.core.config import CONFIG_FILE, Config
+from pipeline.core.errors import InputError, StageFailed
+from pipeline.stages.registry import Stage, register
+
+JUNIT = "junit.xml"
+COVERAGE_XML = "coverage.xml"
+HTML_DIR = "htmlcov"
+COVERAGE_JSON = "coverage.json"
+# `coverage report` exits with 2 when the total is under fail_under.
+COVERAGE_BELOW_THRESHOLD = 2
+
+
+@dataclass(frozen=True)
+class TestCounts:
+    """What the JUnit report says ran."""
+
+    tests: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+    @property
+    def passed(self) -> int:
+        return self.tests - self.failures - self.errors - self.skipped
+
+    def __str__(self) -> str:
+        return (f"{self.passed} passed, {self.failures} failed, {self.errors} errors, "
+                f"{self.skipped} skipped")
+
+
+def read_junit(path: Path) -> TestCounts:
+    """Sum the counts of every test suite in a JUnit XML file."""
+    root = ElementTree.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for suite in suites:
+        for key in total:
+            total[key] += int(suite.get(key, "0"))
+    return TestCounts(**total)
+
+
+def run_tests(config: Config) -> None:
+    """Run the suite under coverage, write the reports, then judge tests and coverage."""
+    reports = config.reports_dir
+    reports.mkdir(parents=True, exist_ok=True)
+    junit = reports / JUNIT
+    junit.unlink(missing_ok=True)
+    _coverage(config, "erase")
+    pytest_args = shlex.split(config.get("test_args", ""))
+    code = _coverage(config, "run", "-m", "pytest", f"--junitxml={junit}", *pytest_args,
+                     inherit=tests_environ())
+    total, below_threshold = _write_coverage_reports(config)
+    counts = read_junit(junit) if junit.exists() else None
+    threshold = fail_under(config)
+    print(f"tests: {counts or 'no JUnit report'}; "
+          f"coverage {total:.1f}% (threshold {threshold:g}%); reports in "
+          f"{config.display(reports)}/")
+    if code != 0:
+        raise StageFailed(f"tests failed (pytest exit code {code}): {counts or 'no report'}")
+    if below_threshold:
+        raise StageFailed(f"coverage {total:.1f}% is below the threshold {threshold:g}% "
+                          f"({CONFIG_FILE} [coverage:report] fail_under)")
+
+
+def fail_under(config: Config) -> float:
+    """The threshold in setup.cfg's [coverage:report] fail_under; 0 when unset."""
+    try:
+        return config.setup_cfg().getfloat("coverage:report", "fail_under", fallback=0.0)
+    except ValueError as error:
+        raise InputError(f"{CONFIG_FILE} [coverage:report] fail_under: {error}") from error
+
+
+def tests_environ() -> dict[str, str]:
+    """The environment the tests run in: this one without ``PIPELINE_*``, which set the
+    pipeline's stages (an image name, an environment to deploy to), never the tests' input."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("PIPELINE_")}
+
+
+def _coverage(config: Config, command: str, *args: str,
+              inherit: Mapping[str, str] | None = None) -> int:
+    """Run one coverage command on the project's data, however deep the process tree goes.
+
+    Coverage runs as a tool, never through its API in this process: a second Coverage object
+    in a process that is itself measured (as in this project's own tests) loses that data.
+    """
+    tool = proc.python_tool("coverage", command, f"--rcfile={CONFIG_FILE}", *args)
+    return proc.run(tool, cwd=config.root, env={"COVERAGE_FILE": str(config.root / ".coverage")},
+                    inherit=inherit)
+
+
+def _write_coverage_reports(config: Config) -> tuple[float, bool]:
+    """Combine every process's data, write the reports; the total and whether it is too low."""
+    if _coverage(config, "combine", "-q") != 0:
+        print("coverage: no data was collected")
+        return 0.0, True
+    reports = config.reports_dir
+    # Only `coverage report` judges the threshold; the others would each say it again.
+    _coverage(config, "xml", "-q", "--fail-under=0", "-o", str(reports / COVERAGE_XML))
+    _coverage(config, "html", "-q", "--fail-under=0", "-d", str(reports / HTML_DIR))
+    _coverage(config, "json", "-q", "--fail-under=0", "-o", str(reports / COVERAGE_JSON))
+    below_threshold = _coverage(config, "report") == COVERAGE_BELOW_THRESHOLD
+    totals = json.loads((reports / COVERAGE_JSON).read_text(encoding="utf-8"))["totals"]
+    return float(totals["percent_covered"]), below_threshold
+
+
+register(Stage(
+    name="test", summary="pytest under coverage: JUnit, Cobertura and HTML reports", run=run_tests,
+    artifacts=(f"reports/{JUNIT}", f"reports/{COVERAGE_XML}", f"reports/{HTML_DIR}",
+               f"reports/{COVERAGE_JSON}"),
+    description="Run pytest under coverage ([pipeline] test_args are passed on) and write "
+                "reports/junit.xml, reports/coverage.xml (Cobertura) and reports/htmlcov/. Fails "
+                "when a test fails or coverage is below [coverage:report] fail_under."))

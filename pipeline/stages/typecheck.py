@@ -1,0 +1,25 @@
+"""The typecheck stage: mypy, configured in setup.cfg's [mypy] sections."""
+from pipeline.core import proc
+from pipeline.core.config import Config
+from pipeline.core.errors import StageFailed
+from pipeline.stages.registry import Stage, register
+
+REPORT = "mypy.txt"
+JUNIT = "mypy-junit.xml"
+
+
+def typecheck(config: Config) -> None:
+    """Run mypy; its output is printed and kept, and a JUnit file lets Jenkins list the errors."""
+    paths = config.existing_paths("typecheck_paths")
+    junit = config.reports_dir / JUNIT
+    command = proc.python_tool("mypy", f"--junit-xml={junit}", *paths)
+    code = proc.run(command, cwd=config.root, log_file=config.reports_dir / REPORT)
+    if code != 0:
+        raise StageFailed(f"mypy found type errors (exit code {code}), "
+                          f"listed in {config.display(config.reports_dir / REPORT)}")
+
+
+register(Stage(name="typecheck", summary="mypy over the project", run=typecheck,
+               artifacts=(f"reports/{REPORT}", f"reports/{JUNIT}"),
+               description="Run mypy over [pipeline] typecheck_paths; output to "
+                           "reports/mypy.txt and reports/mypy-junit.xml."))
