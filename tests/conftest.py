@@ -1,13 +1,17 @@
-"""Markers by folder: every test under tests/app is a test of the delivered service.
+"""Markers by folder, and the one machine-wide fixture.
 
-The pipeline's test stage selects ``service or not slow`` (setup.cfg ``[pipeline] test_args``):
-the service's own tests, slow or not, and the fast tests of everything else.
+Every test under tests/app is a test of the delivered service: the pipeline's test stage
+selects ``service or not slow`` (setup.cfg ``[pipeline] test_args``), the service's own tests,
+slow or not, and the fast tests of everything else.
 """
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-SERVICE_TESTS = Path(__file__).resolve().parent / "app"
+ROOT = Path(__file__).resolve().parents[1]
+SERVICE_TESTS = ROOT / "tests" / "app"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -15,3 +19,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(SERVICE_TESTS):
             item.add_marker(pytest.mark.service)
+
+
+@pytest.fixture(scope="session")
+def provisioned() -> None:
+    """This machine ready to deploy to, once a session: `pipeline provision local` (Docker
+    engine, registry on 127.0.0.1:5000, base images from Debian's packages, the local stack)."""
+    result = subprocess.run([sys.executable, "-m", "pipeline", "provision", "local"],
+                            cwd=ROOT, text=True, capture_output=True, check=False, timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr

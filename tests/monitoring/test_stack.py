@@ -19,7 +19,6 @@ import pytest
 from tests.support.stack import REPO_ROOT
 from tests.monitoring.stack import ENVIRONMENT, INTERVALS, MonitoringStack
 from tests.monitoring.test_dashboard import load_dashboard, query_panels
-from tests.ship.conftest import provisioned  # noqa: F401 (a fixture: the base images)
 
 pytestmark = pytest.mark.slow
 # Panels that must show data on any running stack (others need traffic or records it lacks).

@@ -1,11 +1,9 @@
-"""Fixtures of the shipping tests: a provisioned machine and isolated deploy targets.
+"""Fixtures of the shipping tests: isolated deploy targets on a provisioned machine.
 
 Everything is real: the Docker engine, the registry, the playbooks, PostgreSQL and nginx in
-containers. The machine is prepared by the project's own provision playbook, once a session.
+containers. The machine is prepared once a session (tests/conftest.py's ``provisioned``).
 """
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -13,15 +11,6 @@ from typing import Iterator
 import pytest
 
 from tests.support.stack import REPO_ROOT, ShipStack
-
-
-@pytest.fixture(scope="session")
-def provisioned() -> None:
-    """Docker engine, registry and base images, from `pipeline provision local`."""
-    result = subprocess.run([sys.executable, "-m", "pipeline", "provision", "local"],
-                            cwd=REPO_ROOT, text=True, capture_output=True, check=False,
-                            timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
 
 
 @pytest.fixture(scope="module")
