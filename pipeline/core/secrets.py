@@ -15,11 +15,16 @@ MIN_SECRET_LENGTH = 4
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
-    """Values of the secret-named variables, longest first so overlapping ones mask whole."""
+    """Values of the secret-named variables, longest first so overlapping ones mask whole.
+
+    Output is masked line by line, so a multi-line secret (a private key) counts as each of
+    its lines.
+    """
     env = os.environ if environ is None else environ
-    values = {value for name, value in env.items()
-              if SECRET_NAME.search(name) and len(value) >= MIN_SECRET_LENGTH}
-    return sorted(values, key=len, reverse=True)
+    values = {line.strip() for name, value in env.items() if SECRET_NAME.search(name)
+              for line in value.splitlines()}
+    return sorted((value for value in values if len(value) >= MIN_SECRET_LENGTH),
+                  key=len, reverse=True)
 
 
 def mask(text: str, secrets: Iterable[str]) -> str:

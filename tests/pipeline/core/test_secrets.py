@@ -38,3 +38,12 @@ def test_run_returns_the_tool_exit_code() -> None:
 def test_missing_tool_is_an_input_error() -> None:
     with pytest.raises(InputError, match="cannot run no-such-tool-here"):
         proc.run(["no-such-tool-here"], out=io.StringIO())
+
+
+def test_a_multi_line_secret_is_masked_line_by_line() -> None:
+    key = "-----BEGIN KEY-----\nAAAAB3NzaC1yc2EAAAADAQABAAABAQC\n-----END KEY-----\n"
+    secrets = secret_values({"DEPLOY_PRIVATE_KEY": key, "EMPTY_PASSWORD": ""})
+    assert "AAAAB3NzaC1yc2EAAAADAQABAAABAQC" in secrets and "" not in secrets
+    printed = "".join(mask(line, secrets) for line in key.splitlines(keepends=True))
+    assert "AAAAB3Nza" not in printed and "BEGIN KEY" not in printed
+    assert mask("an empty password masks nothing", secrets) == "an empty password masks nothing"
