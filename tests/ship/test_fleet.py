@@ -22,7 +22,8 @@ from tests.support.load import Load, LoadResult
 from tests.support.derived import NEVER_HEALTHY, derived_image
 from tests.support.fleet import REPO_ROOT, FleetStack
 
-pytestmark = pytest.mark.slow
+# Provisioning four bare hosts takes minutes: the module's fixtures get more than one test's time.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 
 def output(result: subprocess.CompletedProcess[str]) -> str:
