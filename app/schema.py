@@ -28,11 +28,3 @@ def schema_problem(engine: Engine, heads: frozenset[str]) -> str | None:
         return None
     found = ", ".join(sorted(current)) or "no revision (not migrated)"
     return f"schema at {found}, release expects {', '.join(sorted(heads))}"
-
-
-def server_version(engine: Engine) -> str:
-    """E.g. ``PostgreSQL 15.18``, from what the driver learnt on first connect (no query)."""
-    names = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
-    info = engine.dialect.server_version_info or ()
-    number = ".".join(str(part) for part in info) or "unknown version"
-    return f"{names.get(engine.dialect.name, engine.dialect.name)} {number}"
