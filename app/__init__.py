@@ -18,7 +18,7 @@ from app.build_info import read_build_info
 from app.connections import engine_options, prepare_engine, request_engine
 from app.database import MIGRATIONS_DIR, db, migrate
 from app.page import Page
-from app.schema import expected_heads
+from app.schema import ReleaseSchema
 from app.settings import ConfigError, Settings, attach_settings
 from app.visits import VisitCounter
 
@@ -40,7 +40,7 @@ def create_app(environ: Mapping[str, str] | None = None, instance_path: str | No
     build = read_build_info(environ)
     app.extensions["visitor_build"] = build
     app.extensions["visitor_version_json"] = json.dumps(build.as_dict())
-    app.extensions["visitor_schema_heads"] = expected_heads(MIGRATIONS_DIR)
+    app.extensions["visitor_schema"] = ReleaseSchema.from_scripts(MIGRATIONS_DIR)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings)
     db.init_app(app)
