@@ -69,7 +69,7 @@ class Pending:
 
 
 def pending_migrations(scripts: ScriptDirectory, current: Iterable[str],
-                       target: str = "heads") -> list[Pending] | None:
+                       target: str | tuple[str, ...] = "heads") -> list[Pending] | None:
     """What an upgrade from ``current`` to ``target`` would run, oldest first; None when the
     database is at a revision these scripts do not know (a newer release migrated it)."""
     try:

@@ -33,9 +33,10 @@ def refuse_contracts(connection: Connection) -> None:
     """Stop before a pending contract migration, unless the database is new (no release runs
     on it yet)."""
     current = current_revisions(connection)
-    if not current:
+    target = context.get_revision_argument()  # revision ids; None for a downgrade to base
+    if not current or target is None:
         return
-    pending = pending_migrations(context.script, current, str(context.get_revision_argument()))
+    pending = pending_migrations(context.script, current, target)
     contract = first_contract(pending or [])
     if contract is not None:
         raise ContractRefused(contract)
