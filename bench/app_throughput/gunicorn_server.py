@@ -2,6 +2,7 @@
 
 Shared by the benchmark and the tests, so both measure and check what a deploy runs:
 several worker processes, prometheus multiprocess metrics, a graceful stop on SIGTERM.
+The benchmark also serves another checkout (the legacy app) with the same worker settings.
 """
 import os
 import signal
@@ -24,7 +25,10 @@ CONFIG = ROOT / "app" / "gunicorn.conf.py"
 class GunicornServer:
     """``with GunicornServer(env) as server:`` serves the app at ``server.url`` in the block."""
 
-    def __init__(self, env: Mapping[str, str], workers: int = 2, threads: int = 4) -> None:
+    def __init__(self, env: Mapping[str, str], workers: int = 2, threads: int = 4,
+                 app: str = "app:create_app()", checkout: Path | None = None) -> None:
+        """``checkout``: serve that directory's WSGI ``app`` instead of this repository's, with
+        the same worker settings given on the command line (its own config is not ours)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = Path(tempfile.mkdtemp(prefix="gunicorn-"))
@@ -36,13 +40,18 @@ class GunicornServer:
                     "GUNICORN_GRACEFUL_TIMEOUT": "10",
                     "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         self.process: subprocess.Popen[bytes] | None = None
+        self.cwd = checkout or ROOT
+        self.command = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), app]
+        if checkout is not None:
+            self.command = [sys.executable, "-m", "gunicorn", "--chdir", str(checkout),
+                            "--worker-class", "gthread", "--workers", str(workers),
+                            "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}", app]
 
     def start(self, timeout: float = 30) -> "GunicornServer":
-        """Start gunicorn and return once ``/healthz`` answers."""
+        """Start gunicorn and return once it answers HTTP (``/healthz``, or any answer)."""
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "app:create_app()"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -51,7 +60,9 @@ class GunicornServer:
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
                     return self
-            except (urllib.error.URLError, ConnectionError):
+            except urllib.error.HTTPError:  # an app without /healthz: serving all the same
+                return self
+            except OSError:  # not listening yet, or too slow to answer (URLError is one too)
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"gunicorn did not answer within {timeout} s: {self.log()}")

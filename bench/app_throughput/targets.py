@@ -1,0 +1,76 @@
+"""The app's speed targets, as ratios of figures measured in the same run on the same machine.
+
+Ratios rather than absolute rates: load, app and database share a machine whose other work
+varies, and a ratio of two runs of the same session cancels most of that out.
+
+- ``/`` at least half as fast as ``/version`` of the same server: a page view costs little more
+  than the framework's own minimum;
+- ``/`` at least 3x the legacy app at a handful of rows and 30x at a million (only with a
+  checkout of the legacy app, ``--legacy``);
+- p99 of ``/`` at most 50 ms; no lost update, no drift of the unique-visitor total.
+"""
+from dataclasses import dataclass
+
+from bench.app_throughput.wrk import WrkResult
+
+APP, LEGACY = "app", "legacy"
+VERSION, PAGE = "/version", "/ returning"
+# (side, visitor rows, scenario) -> figures of that run
+Results = dict[tuple[str, int, str], WrkResult]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target: what was measured (None: not measured in this run) against the goal."""
+
+    name: str
+    measured: float | None
+    goal: float
+    at_least: bool
+
+    @property
+    def met(self) -> bool | None:
+        if self.measured is None:
+            return None
+        return self.measured >= self.goal if self.at_least else self.measured <= self.goal
+
+
+def rate_ratio(results: Results, numerator: tuple[str, int, str],
+               denominator: tuple[str, int, str]) -> float | None:
+    """requests/s of one run over another's, if both ran."""
+    top, bottom = results.get(numerator), results.get(denominator)
+    if top is None or bottom is None or bottom.requests_per_second <= 0:
+        return None
+    return top.requests_per_second / bottom.requests_per_second
+
+
+def evaluate(results: Results, rows: list[int], lost_updates: int, drift: int) -> list[Target]:
+    """Every target this run can speak to; the legacy ones are None without a legacy run."""
+    few, many = min(rows), max(rows)
+    targets = [Target(f"/ vs /version, same server, {count:,} rows",
+                      rate_ratio(results, (APP, count, PAGE), (APP, count, VERSION)), 0.5, True)
+               for count in sorted(set(rows))]
+    targets.append(Target(f"/ vs legacy /, {few:,} rows",
+                          rate_ratio(results, (APP, few, PAGE), (LEGACY, few, PAGE)), 3, True))
+    if many != few:
+        targets.append(Target(f"/ vs legacy /, {many:,} rows",
+                              rate_ratio(results, (APP, many, PAGE), (LEGACY, many, PAGE)),
+                              30, True))
+    page_p99 = [result.p99_ms for (side, _, scenario), result in results.items()
+                if side == APP and scenario.startswith("/ ")]
+    targets.append(Target("p99 of / (worst scenario), ms", max(page_p99, default=None), 50,
+                          False))
+    targets.append(Target("lost updates + counter drift", float(lost_updates + abs(drift)), 0,
+                          False))
+    return targets
+
+
+def table(targets: list[Target]) -> str:
+    """The targets as aligned text lines."""
+    verdicts = {True: "met", False: "MISSED", None: "not measured"}
+    lines = [f"{'target':<44} {'measured':>10} {'goal':>10}  verdict"]
+    for target in targets:
+        measured = "-" if target.measured is None else f"{target.measured:.2f}"
+        goal = f"{'>=' if target.at_least else '<='} {target.goal:g}"
+        lines.append(f"{target.name:<44} {measured:>10} {goal:>10}  {verdicts[target.met]}")
+    return "\n".join(lines)
