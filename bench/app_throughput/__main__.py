@@ -49,7 +49,9 @@ def scenarios(rows: int) -> list[tuple[str, str, str | None]]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.app_throughput",
                                      description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per scenario")
+    parser.add_argument("--seconds", type=int, default=5, help="wrk duration per run")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of each scenario, interleaved; figures are medians")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
@@ -147,16 +149,18 @@ def legacy_server(args: argparse.Namespace, url: str) -> Iterator[GunicornServer
 
 def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
               legacy: GunicornServer | None, results: Results) -> None:
-    """Every scenario on the app, and the page's on the legacy app, at ``rows`` visitors."""
+    """Every scenario on the app, and the page's on the legacy app, at ``rows`` visitors,
+    ``--repeats`` times in turn."""
     sides = [(APP, app, scenarios(rows))]
     if legacy is not None:
         sides.append((LEGACY, legacy, [s for s in scenarios(rows) if s[0] == PAGE]))
-    for side, server, runs in sides:
-        for name, path, script in runs:
-            result = run_wrk(server.url + path, args.seconds, args.connections,
-                             min(2, args.connections), script)
-            results[(side, rows, name)] = result
-            print_result(side, rows, name, result)
+    for _ in range(args.repeats):
+        for side, server, runs in sides:
+            for name, path, script in runs:
+                result = run_wrk(server.url + path, args.seconds, args.connections,
+                                 min(2, args.connections), script)
+                results.setdefault((side, rows, name), []).append(result)
+                print_result(side, rows, name, result)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,7 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with GunicornServer(env, workers=args.workers, threads=args.threads) as gunicorn, \
                 legacy_server(args, legacy_url) as legacy:
             print(f"gunicorn {args.workers} workers x {args.threads} threads, wrk "
-                  f"{args.connections} connections, {args.seconds} s per run, "
+                  f"{args.connections} connections, {args.repeats} x {args.seconds} s per "
+                  "scenario, "
                   f"{os.cpu_count()} CPUs shared by load, app and database"
                   + (f"; legacy app: {args.legacy}" if legacy else "; no legacy app (--legacy)"))
             print(f"{'side':<7} {'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} "

@@ -58,13 +58,14 @@ def wrk_result(rate: float, p99_ms: float = 10.0) -> WrkResult:
     return WrkResult(requests=int(rate * 10), requests_per_second=rate, p99_ms=p99_ms, errors=0)
 
 
-def test_targets_are_ratios_of_the_same_run() -> None:
-    results = {(APP, 10, VERSION): wrk_result(2000), (APP, 10, PAGE): wrk_result(1100, 30),
-               (APP, 10, "/ one client"): wrk_result(900, 61),
-               (LEGACY, 10, PAGE): wrk_result(300),
-               (APP, 1_000_000, VERSION): wrk_result(2000),
-               (APP, 1_000_000, PAGE): wrk_result(900, 40),
-               (LEGACY, 1_000_000, PAGE): wrk_result(20)}
+def test_targets_are_medians_of_ratios_of_runs_side_by_side() -> None:
+    results = {(APP, 10, VERSION): [wrk_result(2000), wrk_result(1000), wrk_result(2000)],
+               (APP, 10, PAGE): [wrk_result(1100, 30), wrk_result(550, 90), wrk_result(400, 35)],
+               (APP, 10, "/ one client"): [wrk_result(900, 61)],
+               (LEGACY, 10, PAGE): [wrk_result(300)],
+               (APP, 1_000_000, VERSION): [wrk_result(2000)],
+               (APP, 1_000_000, PAGE): [wrk_result(900, 40)],
+               (LEGACY, 1_000_000, PAGE): [wrk_result(20)]}
     verdicts = {target.name: (target.measured, target.met)
                 for target in evaluate(results, [10, 1_000_000], lost_updates=0, drift=0)}
     assert verdicts == {
@@ -72,15 +73,15 @@ def test_targets_are_ratios_of_the_same_run() -> None:
         "/ vs /version, same server, 1,000,000 rows": (0.45, False),
         "/ vs legacy /, 10 rows": (pytest.approx(3.667, abs=1e-3), True),
         "/ vs legacy /, 1,000,000 rows": (45.0, True),
-        "p99 of / (worst scenario), ms": (61.0, False),
+        "p99 of / (worst scenario's median), ms": (61.0, False),
         "lost updates + counter drift": (0.0, True)}
 
 
 def test_without_a_legacy_run_its_targets_are_not_measured() -> None:
-    results = {(APP, 10, VERSION): wrk_result(2000), (APP, 10, PAGE): wrk_result(1000)}
+    results = {(APP, 10, VERSION): [wrk_result(2000)], (APP, 10, PAGE): [wrk_result(1000)]}
     text = table(evaluate(results, [10], lost_updates=2, drift=-1))
     assert text.splitlines()[1:] == [
         "/ vs /version, same server, 10 rows                0.50     >= 0.5  met",
         "/ vs legacy /, 10 rows                                -       >= 3  not measured",
-        "p99 of / (worst scenario), ms                     10.00      <= 50  met",
+        "p99 of / (worst scenario's median), ms            10.00      <= 50  met",
         "lost updates + counter drift                       3.00       <= 0  MISSED"]
