@@ -28,10 +28,12 @@ import psycopg
 from app import create_app
 from bench.app_throughput.gunicorn_server import GunicornServer
 from bench.app_throughput.load import send_requests
-from bench.app_throughput.pg_cluster import DatabaseServer, database_server, libpq_url
-from bench.app_throughput.targets import APP, LEGACY, PAGE, Results, evaluate, table
-from bench.app_throughput.wrk import (NEW_VISITORS_SCRIPT, WrkResult, returning_visitors_script,
-                                      run_wrk, wrk_path)
+from bench.app_throughput.cpu import children_cpu, postmaster_pid
+from bench.app_throughput.pg_cluster import (DatabaseServer, ThrowawayCluster, database_server,
+                                             libpq_url)
+from bench.app_throughput.targets import APP, LEGACY, PAGE, Results, Run, evaluate, table
+from bench.app_throughput.wrk import (NEW_VISITORS_SCRIPT, returning_visitors_script, run_wrk,
+                                      wrk_path)
 
 BUILD_ENV = {"APP_VERSION": "0.0.0+build.0", "APP_COMMIT": "bench"}
 HAMMERED_CLIENT = "192.0.2.77"
@@ -59,6 +61,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="visitor rows to bulk-load before each round")
     parser.add_argument("--lost-update-requests", type=int, default=10_000,
                         help="requests of the lost-update check (from 50 threads)")
+    parser.add_argument("--visit-synchronous-commit", choices=("on", "off"),
+                        default=os.environ.get("VISIT_SYNCHRONOUS_COMMIT", "on"),
+                        help="the app's VISIT_SYNCHRONOUS_COMMIT (default: on, as deployed)")
     parser.add_argument("--legacy", type=Path, default=os.environ.get("BENCH_LEGACY_APP") or None,
                         help="a checkout of the legacy app to measure beside this one "
                              "(default: $BENCH_LEGACY_APP)")
@@ -104,9 +109,11 @@ def counter_drift(url: str) -> int:
     return int(str(rows[0][0]))
 
 
-def print_result(side: str, rows: int, name: str, result: WrkResult) -> None:
+def print_run(side: str, rows: int, name: str, run: Run) -> None:
+    result = run.wrk
+    cpu = "-" if run.cpu_us is None else f"{run.cpu_us:.0f}"
     print(f"{side:<7} {rows:>9} {name:<16} {result.requests_per_second:>9.1f} "
-          f"{result.p99_ms:>9.1f} {result.requests:>9} {result.errors:>7}", flush=True)
+          f"{result.p99_ms:>9.1f} {result.requests:>9} {result.errors:>7} {cpu:>8}", flush=True)
 
 
 def print_total_cost(url: str, rows: int) -> None:
@@ -123,6 +130,12 @@ def lost_updates(base_url: str, url: str, total: int) -> tuple[int, Counter[int]
                              lambda index: {"X-Forwarded-For": HAMMERED_CLIENT})
     counted = sql(url, f"SELECT visits FROM visitor WHERE ip = '{HAMMERED_CLIENT}'")
     return statuses[200] - int(str(counted[0][0])), statuses
+
+
+def database_pids(server: DatabaseServer) -> set[int]:
+    """The throwaway cluster's server process, whose children are the database's work."""
+    pid = postmaster_pid(server.data_dir) if isinstance(server, ThrowawayCluster) else None
+    return set() if pid is None else {pid}
 
 
 def migrated_database(server: DatabaseServer, prefix: str, revision: str) -> str:
@@ -147,8 +160,18 @@ def legacy_server(args: argparse.Namespace, url: str) -> Iterator[GunicornServer
         yield server
 
 
+def measured_run(args: argparse.Namespace, server: GunicornServer, path: str,
+                 script: str | None, serving: set[int]) -> Run:
+    """One wrk run, with the CPU spent per request by the ``serving`` processes' trees."""
+    before = children_cpu(serving)
+    result = run_wrk(server.url + path, args.seconds, args.connections,
+                     min(2, args.connections), script)
+    spent = children_cpu(serving) - before
+    return Run(result, 1e6 * spent / result.requests if result.requests else None)
+
+
 def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
-              legacy: GunicornServer | None, results: Results) -> None:
+              legacy: GunicornServer | None, results: Results, database: set[int]) -> None:
     """Every scenario on the app, and the page's on the legacy app, at ``rows`` visitors,
     ``--repeats`` times in turn."""
     sides = [(APP, app, scenarios(rows))]
@@ -156,11 +179,11 @@ def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
         sides.append((LEGACY, legacy, [s for s in scenarios(rows) if s[0] == PAGE]))
     for _ in range(args.repeats):
         for side, server, runs in sides:
+            serving = database | ({server.process.pid} if server.process else set())
             for name, path, script in runs:
-                result = run_wrk(server.url + path, args.seconds, args.connections,
-                                 min(2, args.connections), script)
-                results.setdefault((side, rows, name), []).append(result)
-                print_result(side, rows, name, result)
+                run = measured_run(args, server, path, script, serving)
+                results.setdefault((side, rows, name), []).append(run)
+                print_run(side, rows, name, run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,21 +194,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = migrated_database(server, "bench", "head")
         legacy_url = migrated_database(server, "legacy", LEGACY_REVISION) if args.legacy else ""
         env = {"DATABASE_URL": url, "TRUSTED_PROXY_HOPS": "1", "LOG_LEVEL": "WARNING",
-               **BUILD_ENV}
+               "VISIT_SYNCHRONOUS_COMMIT": args.visit_synchronous_commit, **BUILD_ENV}
         with GunicornServer(env, workers=args.workers, threads=args.threads) as gunicorn, \
                 legacy_server(args, legacy_url) as legacy:
             print(f"gunicorn {args.workers} workers x {args.threads} threads, wrk "
                   f"{args.connections} connections, {args.repeats} x {args.seconds} s per "
                   "scenario, "
-                  f"{os.cpu_count()} CPUs shared by load, app and database"
+                  f"{os.cpu_count()} CPUs shared by load, app and database, "
+                  f"VISIT_SYNCHRONOUS_COMMIT={args.visit_synchronous_commit}"
                   + (f"; legacy app: {args.legacy}" if legacy else "; no legacy app (--legacy)"))
             print(f"{'side':<7} {'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} "
-                  f"{'requests':>9} {'errors':>7}")
+                  f"{'requests':>9} {'errors':>7} {'cpu us':>8}  (cpu: app workers + "
+                  "database per request)")
             for rows in args.rows:
                 load_rows(url, rows)
                 if legacy is not None:
                     load_rows(legacy_url, rows)
-                run_round(args, rows, gunicorn, legacy, results)
+                run_round(args, rows, gunicorn, legacy, results, database_pids(server))
                 print_total_cost(url, rows)
             lost, statuses = lost_updates(gunicorn.url, url, args.lost_update_requests)
         drift = counter_drift(url)

@@ -5,9 +5,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from app import create_app
+from app.database import db
 from bench.app_throughput.pg_cluster import libpq_url
 from tests.app.conftest import BUILD_ENV, migrate_to
 
@@ -53,3 +54,21 @@ def test_a_connection_lost_during_a_visit_is_dropped_from_the_pool(tmp_path: Pat
     driver_connection.close()  # dies behind the pool's back
     assert client.get("/", environ_base=PEER).status_code == 503
     assert client.get("/", environ_base=PEER).status_code == 200
+
+
+def session_synchronous_commit(engine: Engine) -> tuple[str, str]:
+    """The session's synchronous_commit, and where it came from (``client``: its connection)."""
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT setting, source FROM pg_settings "
+                                      "WHERE name = 'synchronous_commit'")).one()
+    return str(row[0]), str(row[1])
+
+
+@pytest.mark.slow
+def test_only_visits_may_commit_without_waiting_for_the_disk(postgres_url: str) -> None:
+    app = create_app({"DATABASE_URL": postgres_url, **BUILD_ENV, "VISIT_SYNCHRONOUS_COMMIT": "off"})
+    assert session_synchronous_commit(request_engine(app)) == ("off", "client")
+    with app.app_context():
+        assert session_synchronous_commit(db.engine)[1] != "client"  # migrations: the server's
+    default = create_app({"DATABASE_URL": postgres_url, **BUILD_ENV})
+    assert session_synchronous_commit(request_engine(default))[1] != "client"
