@@ -5,6 +5,7 @@ several worker processes, prometheus multiprocess metrics, a graceful stop on SI
 The benchmark also serves another checkout (the legacy app) with the same worker settings.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +41,7 @@ class GunicornServer:
                     "GUNICORN_GRACEFUL_TIMEOUT": "10",
                     "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         self.process: subprocess.Popen[bytes] | None = None
+        self.final_log: str | None = None
         self.cwd = checkout or ROOT
         self.command = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), app]
         if checkout is not None:
@@ -56,7 +58,8 @@ class GunicornServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}: {self.log()}")
+                code = self.stop()
+                raise RuntimeError(f"gunicorn exited with {code}: {self.log()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
                     return self
@@ -68,21 +71,25 @@ class GunicornServer:
         raise RuntimeError(f"gunicorn did not answer within {timeout} s: {self.log()}")
 
     def log(self) -> str:
-        """What gunicorn printed so far (access log and errors)."""
+        """What gunicorn printed so far (access log and errors), also after ``stop()``."""
+        if self.final_log is not None:
+            return self.final_log
         return self.log_path.read_text(errors="replace")
 
     def stop(self, timeout: float = 20) -> int:
-        """Graceful stop (SIGTERM, as Docker sends); returns gunicorn's exit code."""
-        if self.process is None:
-            return 0
-        if self.process.poll() is None:
+        """Graceful stop (SIGTERM, as Docker sends), then remove the working directory (its
+        log is kept in memory); returns gunicorn's exit code."""
+        if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        return self.process.returncode
+        if self.final_log is None and self.workdir.exists():
+            self.final_log = self.log()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        return 0 if self.process is None else self.process.returncode
 
     def __enter__(self) -> "GunicornServer":
         return self.start()
