@@ -50,24 +50,31 @@ class GunicornServer:
                             "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}", app]
 
     def start(self, timeout: float = 30) -> "GunicornServer":
-        """Start gunicorn and return once it answers HTTP (``/healthz``, or any answer)."""
+        """Start gunicorn and return once it answers HTTP; stopped again if it does not."""
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL)
+        try:
+            self.wait_until_serving(self.process, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_until_serving(self, process: "subprocess.Popen[bytes]", timeout: float) -> None:
+        """Until ``/healthz`` (or any HTTP answer, for an app without it) comes back."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                code = self.stop()
-                raise RuntimeError(f"gunicorn exited with {code}: {self.log()}")
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}: {self.log()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
-                    return self
+                    return
             except urllib.error.HTTPError:  # an app without /healthz: serving all the same
-                return self
+                return
             except OSError:  # not listening yet, or too slow to answer (URLError is one too)
                 time.sleep(0.1)
-        self.stop()
         raise RuntimeError(f"gunicorn did not answer within {timeout} s: {self.log()}")
 
     def log(self) -> str:
