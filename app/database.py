@@ -50,5 +50,16 @@ class VisitorTotal(Base):
     unique_visitors: Mapped[int] = mapped_column(BigInteger)
 
 
+class SchemaCompatibility(Base):
+    """A release head whose code runs on the schema as it is now (app/revisions.py).
+
+    Rewritten by migrations/env.py each time migrations run; read by ``/readyz``.
+    """
+
+    __tablename__ = "schema_compatibility"
+
+    revision: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate(directory=str(MIGRATIONS_DIR))

@@ -1,38 +1,80 @@
-"""Whether the database's schema is the one this release's migrations end at.
+"""The database's schema against this release: migrated far enough, and not past what its
+code can run on (expand/contract, see app/revisions.py).
 
-The expected head is read from the migration scripts once at start (parsing them on every
-``/readyz`` would cost milliseconds); the database's revision is read per check, so a release
-whose migrations have not run yet reports not-ready instead of failing on missing tables.
+The release's heads and revisions are read from its migration scripts once at start (parsing
+them per ``/readyz`` would cost milliseconds); the database is asked per check, so a release
+reports not ready, with the reason, instead of failing on missing or changed tables.
 """
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, delete, insert, inspect, select
 
-# The PostgreSQL advisory lock migrations run under (see migrations/env.py): any fixed 64-bit
-# number, the same in every release.
+from app.database import SchemaCompatibility
+from app.revisions import compatible_heads
+
+# The PostgreSQL advisory lock migrations run under (migrations/env.py), the one key every
+# migration runner of this app uses (docker/migrate-locked.py imports it from here).
 MIGRATION_LOCK_KEY = 0x76697369746F72  # "visitor"
 
 
-def expected_heads(migrations_dir: Path) -> frozenset[str]:
-    """The head revision(s) of the migration scripts shipped with this release."""
-    return frozenset(ScriptDirectory(str(migrations_dir)).get_heads())
+@dataclass(frozen=True)
+class ReleaseSchema:
+    """What this release's migrations know: their head(s) and every revision."""
+
+    heads: frozenset[str]
+    revisions: frozenset[str]
+
+    @classmethod
+    def from_scripts(cls, migrations_dir: Path) -> "ReleaseSchema":
+        scripts = ScriptDirectory(str(migrations_dir))
+        return cls(heads=frozenset(scripts.get_heads()),
+                   revisions=frozenset(script.revision for script in scripts.walk_revisions()))
 
 
-def schema_problem(engine: Engine, heads: frozenset[str]) -> str | None:
-    """None when the database is at ``heads``, else why not (one line, no connection details)."""
-    with engine.connect() as connection:
-        current = frozenset(MigrationContext.configure(connection).get_current_heads())
-    if current == heads:
+def current_revisions(connection: Connection) -> frozenset[str]:
+    """The revision(s) the database is at; empty before any migration."""
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+def recorded_compatibility(connection: Connection) -> frozenset[str] | None:
+    """The release heads recorded as able to run on the schema; None if nothing is recorded."""
+    if not inspect(connection).has_table(SchemaCompatibility.__tablename__):
         return None
-    found = ", ".join(sorted(current)) or "no revision (not migrated)"
-    return f"schema at {found}, release expects {', '.join(sorted(heads))}"
+    return frozenset(connection.scalars(select(SchemaCompatibility.revision)))
 
 
-def server_version(engine: Engine) -> str:
-    """E.g. ``PostgreSQL 15.18``, from what the driver learnt on first connect (no query)."""
-    names = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
-    info = engine.dialect.server_version_info or ()
-    number = ".".join(str(part) for part in info) or "unknown version"
-    return f"{names.get(engine.dialect.name, engine.dialect.name)} {number}"
+def record_compatibility(connection: Connection, scripts: ScriptDirectory) -> None:
+    """Write which release heads can run on the schema now (run by migrations/env.py, in the
+    migration's transaction); a schema from before the table has nothing to record."""
+    if not inspect(connection).has_table(SchemaCompatibility.__tablename__):
+        return
+    heads = compatible_heads(scripts, current_revisions(connection))
+    connection.execute(delete(SchemaCompatibility))
+    connection.execute(insert(SchemaCompatibility), [{"revision": head} for head in sorted(heads)])
+
+
+def listed(revisions: frozenset[str]) -> str:
+    return ", ".join(sorted(revisions))
+
+
+def schema_problem(engine: Engine, release: ReleaseSchema) -> str | None:
+    """None when this release can run on the database's schema, else why not (one line, no
+    connection details): at this release's head, or at a schema recorded as compatible."""
+    with engine.connect() as connection:
+        current = current_revisions(connection)
+        if current == release.heads:
+            return None
+        compatible = recorded_compatibility(connection)
+    if compatible is not None and release.heads <= compatible:
+        return None
+    if not current:
+        return f"database not migrated (no revision), release expects {listed(release.heads)}"
+    if current <= release.revisions:
+        return (f"schema at {listed(current)} is older than this release's "
+                f"{listed(release.heads)}: its migrations have not run")
+    return (f"schema at {listed(current)} is newer than this release "
+            f"({listed(release.heads)}) and a contract migration since makes it incompatible "
+            f"(releases that can run on it: {listed(compatible or frozenset()) or 'unknown'})")

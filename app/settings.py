@@ -38,6 +38,8 @@ class Settings:
     metrics_dir: Path | None
     # With no DATABASE_URL the app migrates its own SQLite file, so `flask run` just works.
     migrate_on_start: bool
+    # Whether a visit's commit waits for its WAL flush (PostgreSQL's synchronous_commit).
+    visit_synchronous_commit: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], instance_dir: Path) -> "Settings":
@@ -50,6 +52,8 @@ class Settings:
             log_level=parse_log_level(environ.get("LOG_LEVEL", "")),
             metrics_dir=parse_metrics_dir(environ.get("PROMETHEUS_MULTIPROC_DIR", "")),
             migrate_on_start=not environ.get("DATABASE_URL", "").strip(),
+            visit_synchronous_commit=parse_on_off("VISIT_SYNCHRONOUS_COMMIT",
+                                                  environ.get("VISIT_SYNCHRONOUS_COMMIT", "")),
         )
 
 
@@ -118,6 +122,14 @@ def parse_log_level(value: str) -> int:
     if name not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
     return int(logging.getLevelName(name))
+
+
+def parse_on_off(name: str, value: str) -> bool:
+    """``on`` (the default) or ``off``."""
+    word = value.strip().lower() or "on"
+    if word not in ("on", "off"):
+        raise ConfigError(f"{name} must be on or off, got {value!r}")
+    return word == "on"
 
 
 def parse_metrics_dir(value: str) -> Path | None:

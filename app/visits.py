@@ -1,20 +1,44 @@
-"""Counting a visit: one atomic upsert, never read-modify-write.
+"""Counting a visit: one atomic upsert, never read-modify-write, in one round trip.
 
 The legacy app read the row, added one in Python and wrote it back, so concurrent requests
 overwrote each other (42% lost under 50 clients) and two first visits raced on the unique index.
 ``INSERT ... ON CONFLICT (ip) DO UPDATE SET visits = visitor.visits + 1 RETURNING visits`` lets
-the database do the increment under the row lock, and both PostgreSQL and SQLite support it.
+the database do the increment under the row lock; both PostgreSQL and SQLite support it.
 ``coalesce`` because the legacy schema allows NULL visits, and NULL + 1 would stay NULL.
+
+Why one statement on PostgreSQL: every statement is a network round trip, and so are BEGIN and
+COMMIT. The engine runs in autocommit mode, so the single statement below is its own
+transaction (the upsert and the counter triggers commit or fail together) and a visit costs
+exactly one round trip. The statement reads the counter rows in the snapshot taken before its
+own trigger runs, so it adds one when this visit inserted its row (``xmax = 0``: PostgreSQL's
+documented-by-use way to tell an ON CONFLICT insert from an update). SQLite runs in this
+process, where a statement costs no round trip: the upsert and the sum are two statements.
+
+Why the driver and not SQLAlchemy's Connection: its execution path (result objects, events)
+costs more CPU than the statement itself (about 120 us against 90 us here). The visit uses
+SQLAlchemy's pool and its dialect's error handling, and the driver's cursor for the statement.
 """
 from dataclasses import dataclass
+from typing import Any, Callable, cast
 
-from sqlalchemy import BigInteger, cast, func, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import ReturningInsert
-from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.pool import PoolProxiedConnection
 
-from app.database import Visitor, VisitorTotal
+POSTGRESQL_VISIT = """
+WITH visit AS (
+    INSERT INTO visitor (ip, visits) VALUES (%(ip)s, 1)
+    ON CONFLICT (ip) DO UPDATE SET visits = coalesce(visitor.visits, 0) + 1
+    RETURNING visits, xmax = 0 AS inserted)
+SELECT visit.visits,
+       (SELECT coalesce(sum(unique_visitors), 0) FROM visitor_total)::bigint
+           + visit.inserted::int
+FROM visit"""
+SQLITE_VISIT = """
+INSERT INTO visitor (ip, visits) VALUES (:ip, 1)
+ON CONFLICT (ip) DO UPDATE SET visits = coalesce(visitor.visits, 0) + 1
+RETURNING visits"""
+SQLITE_UNIQUE_VISITORS = "SELECT coalesce(sum(unique_visitors), 0) FROM visitor_total"
 
 
 @dataclass(frozen=True)
@@ -25,23 +49,58 @@ class VisitCount:
     unique_visitors: int
 
 
-def upsert_visit(dialect: str, ip: str) -> ReturningInsert[int]:
-    """The statement that adds one visit for ``ip`` and returns its new count."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Visitor).values(ip=ip, visits=1)
-    return statement.on_conflict_do_update(
-        index_elements=[Visitor.ip], set_={"visits": func.coalesce(Visitor.visits, 0) + 1},
-    ).returning(func.coalesce(Visitor.visits, 0))
-
-
-def unique_visitors() -> Select[int]:
-    """The number of visitors: the sum of the counter slots (a bigint, not SQL's numeric sum)."""
-    return select(cast(func.sum(VisitorTotal.unique_visitors), BigInteger))
-
-
-def record_visit(session: Session, ip: str) -> VisitCount:
-    """Count one visit from ``ip`` and commit; the total is read in the same transaction."""
-    visits = session.execute(upsert_visit(session.get_bind().dialect.name, ip)).scalar_one()
-    total = session.execute(unique_visitors()).scalar_one()
-    session.commit()
+def record_postgresql(cursor: Any, ip: str) -> VisitCount:
+    """One statement: the upsert and the total."""
+    cursor.execute(POSTGRESQL_VISIT, {"ip": ip})
+    visits, total = cursor.fetchone()
     return VisitCount(visits=visits, unique_visitors=total)
+
+
+def record_sqlite(cursor: Any, ip: str) -> VisitCount:
+    """The upsert, then the total (each statement commits on its own)."""
+    cursor.execute(SQLITE_VISIT, {"ip": ip})
+    (visits,) = cursor.fetchone()
+    cursor.execute(SQLITE_UNIQUE_VISITORS)
+    (total,) = cursor.fetchone()
+    return VisitCount(visits=visits, unique_visitors=total)
+
+
+RECORDERS: dict[str, Callable[[Any, str], VisitCount]] = {
+    "postgresql": record_postgresql, "sqlite": record_sqlite}
+
+
+class VisitCounter:
+    """Records visits through ``engine``, which must be in autocommit mode."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.recorder = RECORDERS[engine.dialect.name]
+        self.driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+
+    def record(self, ip: str) -> VisitCount:
+        """Count one visit from ``ip``; the total includes it.
+
+        Failures raise SQLAlchemy's exceptions, as SQLAlchemy's own execution would, and a
+        connection lost on the way is dropped from the pool.
+        """
+        try:
+            connection = self.engine.raw_connection()
+        except self.driver_error as error:
+            raise self.failure(error) from error
+        try:
+            return self.recorder(connection.cursor(), ip)
+        except self.driver_error as error:
+            raise self.failure(error, connection) from error
+        finally:
+            connection.close()
+
+    def failure(self, error: Exception,
+                connection: PoolProxiedConnection | None = None) -> StatementError:
+        """The driver's ``error`` as SQLAlchemy's; a broken connection is invalidated."""
+        disconnect = False
+        if connection is not None and self.engine.dialect.is_disconnect(
+                cast(Any, error), connection.dbapi_connection, None):
+            connection.invalidate(error)
+            disconnect = True
+        return DBAPIError.instance(None, None, error, self.driver_error,
+                                   connection_invalidated=disconnect)

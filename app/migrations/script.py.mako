@@ -12,6 +12,9 @@ revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
 branch_labels = ${repr(branch_labels)}
 depends_on = ${repr(depends_on)}
+# "expand" if the previous release's code still runs on the schema after this migration,
+# else "contract" (deploying it then needs MIGRATE_ALLOW_CONTRACT=1): see app/revisions.py.
+kind = "contract"
 
 
 def upgrade() -> None:

@@ -5,14 +5,22 @@ PostgreSQL cluster with its default, durable settings (or BENCH_DATABASE_URL's s
 loads it for a bounded time per scenario. Then a fixed number of concurrent requests counts
 lost updates (must be 0) and the counter row is checked against ``count(*)`` (drift, must be 0).
 Everything runs on this machine: load, server and database share its cores.
+
+With ``--legacy DIR`` (or BENCH_LEGACY_APP), a checkout of the legacy app is served the same
+way (gunicorn, same workers, its own database at the legacy schema e75588bf2531 with the same
+rows; DATABASE_URL and SQLALCHEMY_DATABASE_URI point at it) and loaded with the same scenarios,
+so the ratios against it are measured, not remembered. The run ends with the targets table
+(bench/app_throughput/targets.py).
 """
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import time
 from collections import Counter
-from typing import Sequence
+from pathlib import Path
+from typing import Iterator, Sequence
 
 import flask_migrate
 import psycopg
@@ -20,12 +28,16 @@ import psycopg
 from app import create_app
 from bench.app_throughput.gunicorn_server import GunicornServer
 from bench.app_throughput.load import send_requests
-from bench.app_throughput.pg_cluster import database_server, libpq_url
-from bench.app_throughput.wrk import (NEW_VISITORS_SCRIPT, WrkResult, returning_visitors_script,
-                                      run_wrk, wrk_path)
+from bench.app_throughput.cpu import children_cpu, postmaster_pid
+from bench.app_throughput.pg_cluster import (DatabaseServer, ThrowawayCluster, database_server,
+                                             libpq_url)
+from bench.app_throughput.targets import APP, LEGACY, PAGE, Results, Run, evaluate, table
+from bench.app_throughput.wrk import (NEW_VISITORS_SCRIPT, returning_visitors_script, run_wrk,
+                                      wrk_path)
 
 BUILD_ENV = {"APP_VERSION": "0.0.0+build.0", "APP_COMMIT": "bench"}
 HAMMERED_CLIENT = "192.0.2.77"
+LEGACY_REVISION = "e75588bf2531"
 
 
 def scenarios(rows: int) -> list[tuple[str, str, str | None]]:
@@ -39,15 +51,29 @@ def scenarios(rows: int) -> list[tuple[str, str, str | None]]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.app_throughput",
                                      description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per scenario")
+    parser.add_argument("--seconds", type=int, default=5, help="wrk duration per run")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of each scenario, interleaved; figures are medians")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--rows", type=int, nargs="+", default=[10, 1_000_000],
                         help="visitor rows to bulk-load before each round")
     parser.add_argument("--lost-update-requests", type=int, default=10_000,
                         help="requests of the lost-update check (from 50 threads)")
-    return parser.parse_args(argv)
+    parser.add_argument("--visit-synchronous-commit", choices=("on", "off"),
+                        default=os.environ.get("VISIT_SYNCHRONOUS_COMMIT", "on"),
+                        help="the app's VISIT_SYNCHRONOUS_COMMIT (default: on, as deployed)")
+    parser.add_argument("--legacy", type=Path, default=os.environ.get("BENCH_LEGACY_APP") or None,
+                        help="a checkout of the legacy app to measure beside this one "
+                             "(default: $BENCH_LEGACY_APP)")
+    parser.add_argument("--legacy-wsgi", default=os.environ.get("BENCH_LEGACY_WSGI", "app:app"),
+                        help="the legacy app's WSGI object for gunicorn (default: "
+                             "$BENCH_LEGACY_WSGI or app:app)")
+    args = parser.parse_args(argv)
+    if args.legacy is not None and not args.legacy.is_dir():
+        parser.error(f"--legacy {args.legacy} is not a directory")
+    return args
 
 
 def sql(url: str, statement: str) -> list[tuple[object, ...]]:
@@ -83,9 +109,11 @@ def counter_drift(url: str) -> int:
     return int(str(rows[0][0]))
 
 
-def print_result(rows: int, name: str, result: WrkResult) -> None:
-    print(f"{rows:>9} {name:<16} {result.requests_per_second:>9.1f} {result.p99_ms:>9.1f} "
-          f"{result.requests:>9} {result.errors:>7}", flush=True)
+def print_run(side: str, rows: int, name: str, run: Run) -> None:
+    result = run.wrk
+    cpu = "-" if run.cpu_us is None else f"{run.cpu_us:.0f}"
+    print(f"{side:<7} {rows:>9} {name:<16} {result.requests_per_second:>9.1f} "
+          f"{result.p99_ms:>9.1f} {result.requests:>9} {result.errors:>7} {cpu:>8}", flush=True)
 
 
 def print_total_cost(url: str, rows: int) -> None:
@@ -104,33 +132,94 @@ def lost_updates(base_url: str, url: str, total: int) -> tuple[int, Counter[int]
     return statuses[200] - int(str(counted[0][0])), statuses
 
 
+def database_pids(server: DatabaseServer) -> set[int]:
+    """The throwaway cluster's server process, whose children are the database's work."""
+    pid = postmaster_pid(server.data_dir) if isinstance(server, ThrowawayCluster) else None
+    return set() if pid is None else {pid}
+
+
+def migrated_database(server: DatabaseServer, prefix: str, revision: str) -> str:
+    """A new database migrated to ``revision`` by this app's migrations."""
+    url = server.create_database(prefix)
+    with create_app({"DATABASE_URL": url, **BUILD_ENV}).app_context():
+        flask_migrate.upgrade(revision=revision)
+    return url
+
+
+@contextlib.contextmanager
+def legacy_server(args: argparse.Namespace, url: str) -> Iterator[GunicornServer | None]:
+    """The legacy checkout under gunicorn on its own database, when one was given."""
+    if args.legacy is None:
+        yield None
+        return
+    driver_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    env = {"DATABASE_URL": driver_url, "SQLALCHEMY_DATABASE_URI": driver_url,
+           "LOG_LEVEL": "WARNING"}
+    with GunicornServer(env, workers=args.workers, threads=args.threads, app=args.legacy_wsgi,
+                        checkout=args.legacy.resolve()) as server:
+        yield server
+
+
+def measured_run(args: argparse.Namespace, server: GunicornServer, path: str,
+                 script: str | None, serving: set[int]) -> Run:
+    """One wrk run, with the CPU spent per request by the ``serving`` processes' trees."""
+    before = children_cpu(serving)
+    result = run_wrk(server.url + path, args.seconds, args.connections,
+                     min(2, args.connections), script)
+    spent = children_cpu(serving) - before
+    return Run(result, 1e6 * spent / result.requests if result.requests else None)
+
+
+def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
+              legacy: GunicornServer | None, results: Results, database: set[int]) -> None:
+    """Every scenario on the app, and the page's on the legacy app, at ``rows`` visitors,
+    ``--repeats`` times in turn."""
+    sides = [(APP, app, scenarios(rows))]
+    if legacy is not None:
+        sides.append((LEGACY, legacy, [s for s in scenarios(rows) if s[0] == PAGE]))
+    for _ in range(args.repeats):
+        for side, server, runs in sides:
+            serving = database | ({server.process.pid} if server.process else set())
+            for name, path, script in runs:
+                run = measured_run(args, server, path, script, serving)
+                results.setdefault((side, rows, name), []).append(run)
+                print_run(side, rows, name, run)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     wrk_path()
+    results: Results = {}
     with database_server(os.environ.get("BENCH_DATABASE_URL"), settings=()) as server:
-        url = server.create_database("bench")
+        url = migrated_database(server, "bench", "head")
+        legacy_url = migrated_database(server, "legacy", LEGACY_REVISION) if args.legacy else ""
         env = {"DATABASE_URL": url, "TRUSTED_PROXY_HOPS": "1", "LOG_LEVEL": "WARNING",
-               **BUILD_ENV}
-        with create_app(env).app_context():
-            flask_migrate.upgrade()
-        with GunicornServer(env, workers=args.workers, threads=args.threads) as gunicorn:
+               "VISIT_SYNCHRONOUS_COMMIT": args.visit_synchronous_commit, **BUILD_ENV}
+        with GunicornServer(env, workers=args.workers, threads=args.threads) as gunicorn, \
+                legacy_server(args, legacy_url) as legacy:
             print(f"gunicorn {args.workers} workers x {args.threads} threads, wrk "
-                  f"{args.connections} connections, {args.seconds} s per run, "
-                  f"{os.cpu_count()} CPUs shared by load, app and database")
-            print(f"{'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} {'requests':>9} "
-                  f"{'errors':>7}")
+                  f"{args.connections} connections, {args.repeats} x {args.seconds} s per "
+                  "scenario, "
+                  f"{os.cpu_count()} CPUs shared by load, app and database, "
+                  f"VISIT_SYNCHRONOUS_COMMIT={args.visit_synchronous_commit}"
+                  + (f"; legacy app: {args.legacy}" if legacy else "; no legacy app (--legacy)"))
+            print(f"{'side':<7} {'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} "
+                  f"{'requests':>9} {'errors':>7} {'cpu us':>8}  (cpu: app workers + "
+                  "database per request)")
             for rows in args.rows:
                 load_rows(url, rows)
-                for name, path, script in scenarios(rows):
-                    result = run_wrk(gunicorn.url + path, args.seconds, args.connections,
-                                     min(2, args.connections), script)
-                    print_result(rows, name, result)
+                if legacy is not None:
+                    load_rows(legacy_url, rows)
+                run_round(args, rows, gunicorn, legacy, results, database_pids(server))
                 print_total_cost(url, rows)
             lost, statuses = lost_updates(gunicorn.url, url, args.lost_update_requests)
         drift = counter_drift(url)
         print(f"lost updates: {lost} of {statuses[200]} answered page views from one client "
               f"(responses: {dict(statuses)}); counter drift {drift}")
-        server.drop_database(url)
+        for database in (url, legacy_url):
+            if database:
+                server.drop_database(database)
+    print(table(evaluate(results, args.rows, lost, drift)))
     exact = lost == 0 and drift == 0 and statuses[200] == args.lost_update_requests
     return 0 if exact else 1
 

@@ -2,8 +2,10 @@
 
 Shared by the benchmark and the tests, so both measure and check what a deploy runs:
 several worker processes, prometheus multiprocess metrics, a graceful stop on SIGTERM.
+The benchmark also serves another checkout (the legacy app) with the same worker settings.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +26,10 @@ CONFIG = ROOT / "app" / "gunicorn.conf.py"
 class GunicornServer:
     """``with GunicornServer(env) as server:`` serves the app at ``server.url`` in the block."""
 
-    def __init__(self, env: Mapping[str, str], workers: int = 2, threads: int = 4) -> None:
+    def __init__(self, env: Mapping[str, str], workers: int = 2, threads: int = 4,
+                 app: str = "app:create_app()", checkout: Path | None = None) -> None:
+        """``checkout``: serve that directory's WSGI ``app`` instead of this repository's, with
+        the same worker settings given on the command line (its own config is not ours)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = Path(tempfile.mkdtemp(prefix="gunicorn-"))
@@ -36,42 +41,62 @@ class GunicornServer:
                     "GUNICORN_GRACEFUL_TIMEOUT": "10",
                     "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         self.process: subprocess.Popen[bytes] | None = None
+        self.final_log: str | None = None
+        self.cwd = checkout or ROOT
+        self.command = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), app]
+        if checkout is not None:
+            self.command = [sys.executable, "-m", "gunicorn", "--chdir", str(checkout),
+                            "--worker-class", "gthread", "--workers", str(workers),
+                            "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}", app]
 
     def start(self, timeout: float = 30) -> "GunicornServer":
-        """Start gunicorn and return once ``/healthz`` answers."""
+        """Start gunicorn and return once it answers HTTP; stopped again if it does not."""
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "app:create_app()"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                self.command, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL)
+        try:
+            self.wait_until_serving(self.process, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_until_serving(self, process: "subprocess.Popen[bytes]", timeout: float) -> None:
+        """Until ``/healthz`` (or any HTTP answer, for an app without it) comes back."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}: {self.log()}")
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}: {self.log()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
-                    return self
-            except (urllib.error.URLError, ConnectionError):
+                    return
+            except urllib.error.HTTPError:  # an app without /healthz: serving all the same
+                return
+            except OSError:  # not listening yet, or too slow to answer (URLError is one too)
                 time.sleep(0.1)
-        self.stop()
         raise RuntimeError(f"gunicorn did not answer within {timeout} s: {self.log()}")
 
     def log(self) -> str:
-        """What gunicorn printed so far (access log and errors)."""
+        """What gunicorn printed so far (access log and errors), also after ``stop()``."""
+        if self.final_log is not None:
+            return self.final_log
         return self.log_path.read_text(errors="replace")
 
     def stop(self, timeout: float = 20) -> int:
-        """Graceful stop (SIGTERM, as Docker sends); returns gunicorn's exit code."""
-        if self.process is None:
-            return 0
-        if self.process.poll() is None:
+        """Graceful stop (SIGTERM, as Docker sends), then remove the working directory (its
+        log is kept in memory); returns gunicorn's exit code."""
+        if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        return self.process.returncode
+        if self.final_log is None and self.workdir.exists():
+            self.final_log = self.log()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        return 0 if self.process is None else self.process.returncode
 
     def __enter__(self) -> "GunicornServer":
         return self.start()

@@ -1,10 +1,13 @@
 """The helpers the app's tests and benchmark share: finding PostgreSQL, reading wrk's output."""
+import os
 from pathlib import Path
 
 import pytest
 
+from bench.app_throughput.cpu import children_cpu
 from bench.app_throughput.pg_cluster import PostgresNotInstalled, find_bin_dir, with_database
-from bench.app_throughput.wrk import parse
+from bench.app_throughput.targets import APP, LEGACY, PAGE, VERSION, Run, evaluate, table
+from bench.app_throughput.wrk import WrkResult, parse
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000/
   2 threads and 32 connections
@@ -51,3 +54,52 @@ def test_the_newest_installed_postgresql_is_used(tmp_path: Path) -> None:
 def test_database_urls_keep_the_server_and_change_the_database() -> None:
     assert with_database("postgresql+psycopg://app:pw@db:5433/postgres", "test_1") == \
         "postgresql://app:pw@db:5433/test_1"
+
+
+def wrk_result(rate: float, p99_ms: float = 10.0, cpu_us: float | None = None) -> Run:
+    return Run(WrkResult(requests=int(rate * 10), requests_per_second=rate, p99_ms=p99_ms,
+                         errors=0), cpu_us)
+
+
+def test_targets_are_medians_of_ratios_of_runs_side_by_side() -> None:
+    results = {(APP, 10, VERSION): [wrk_result(2000, cpu_us=800), wrk_result(1000, cpu_us=900),
+                                    wrk_result(2000, cpu_us=700)],
+               (APP, 10, PAGE): [wrk_result(1100, 30, 1600), wrk_result(550, 90, 1000),
+                                 wrk_result(400, 35, 2000)],
+               (APP, 10, "/ one client"): [wrk_result(900, 61)],
+               (LEGACY, 10, PAGE): [wrk_result(300)],
+               (APP, 1_000_000, VERSION): [wrk_result(2000)],
+               (APP, 1_000_000, PAGE): [wrk_result(900, 40)],
+               (LEGACY, 1_000_000, PAGE): [wrk_result(20)]}
+    verdicts = {target.name: (target.measured, target.met)
+                for target in evaluate(results, [10, 1_000_000], lost_updates=0, drift=0)}
+    assert verdicts == {
+        "/ vs /version, same server, 10 rows": (0.55, True),
+        "  same, by CPU per request, 10 rows": (0.5, True),
+        "/ vs /version, same server, 1,000,000 rows": (0.45, False),
+        "  same, by CPU per request, 1,000,000 rows": (None, None),
+        "/ vs legacy /, 10 rows": (pytest.approx(3.667, abs=1e-3), True),
+        "/ vs legacy /, 1,000,000 rows": (45.0, True),
+        "p99 of / (worst scenario's median), ms": (61.0, False),
+        "lost updates + counter drift": (0.0, True)}
+
+
+def test_without_a_legacy_run_its_targets_are_not_measured() -> None:
+    results = {(APP, 10, VERSION): [wrk_result(2000)], (APP, 10, PAGE): [wrk_result(1000)]}
+    text = table(evaluate(results, [10], lost_updates=2, drift=-1))
+    assert text.splitlines()[1:] == [
+        "/ vs /version, same server, 10 rows                0.50     >= 0.5  met",
+        "  same, by CPU per request, 10 rows                   -     >= 0.5  not measured",
+        "/ vs legacy /, 10 rows                                -       >= 3  not measured",
+        "p99 of / (worst scenario's median), ms            10.00      <= 50  met",
+        "lost updates + counter drift                       3.00       <= 0  MISSED"]
+
+
+def test_cpu_is_summed_over_a_process_and_its_children(tmp_path: Path) -> None:
+    ticks = os.sysconf("SC_CLK_TCK")
+    for pid, parent, user, system in [(10, 1, 5, 5), (11, 10, ticks, ticks), (12, 10, ticks, 0),
+                                      (13, 2, 50 * ticks, 0)]:
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_text(
+            f"{pid} (a (b) c) S {parent} 0 0 0 0 0 0 0 0 0 {user} {system} 0 0\n")
+    assert children_cpu({10}, tmp_path) == pytest.approx(3 + 10 / ticks)

@@ -13,11 +13,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app import create_app
-from app.database import Visitor, db
-from app.visits import unique_visitors
+from app.database import Visitor, VisitorTotal, db
 from bench.app_throughput.gunicorn_server import GunicornServer
 from bench.app_throughput.load import send_requests
 from tests.app.conftest import BUILD_ENV, AppFactory, LiveServer, migrate_to
+from tests.app.metrics_text import sample
 
 pytestmark = pytest.mark.slow
 CLIENTS = 50
@@ -37,7 +37,7 @@ def visits_by_address(app: Flask) -> dict[str | None, int | None]:
 def total(app: Flask) -> tuple[int, int]:
     """The counter row and the actual number of rows."""
     with app.app_context():
-        return (db.session.scalars(unique_visitors()).one(),
+        return (db.session.scalars(select(func.sum(VisitorTotal.unique_visitors))).one(),
                 db.session.scalars(select(func.count()).select_from(Visitor)).one())
 
 
@@ -61,12 +61,6 @@ def test_simultaneous_first_visits_all_succeed_and_count_once(make_app: AppFacto
     assert total(app) == (CLIENTS, CLIENTS)
 
 
-def metric(text: str, sample: str) -> float:
-    match = re.search(rf"^{re.escape(sample)} (\S+)$", text, re.MULTILINE)
-    assert match is not None, f"{sample} not in /metrics"
-    return float(match.group(1))
-
-
 def test_gunicorn_workers_count_exactly_and_share_metrics(postgres_url: str) -> None:
     env = {"DATABASE_URL": postgres_url, "TRUSTED_PROXY_HOPS": "1", **BUILD_ENV}
     app = create_app(env)
@@ -82,9 +76,11 @@ def test_gunicorn_workers_count_exactly_and_share_metrics(postgres_url: str) -> 
     assert (repeat, first) == (Counter({200: REQUESTS}), Counter({200: CLIENTS}))
     assert visits_by_address(app)["127.0.0.1"] == REQUESTS
     assert total(app) == (CLIENTS + 1, CLIENTS + 1)
-    assert metric(metrics, "app_visits_total") == REQUESTS + CLIENTS
-    assert metric(metrics, 'app_http_requests_total{endpoint="/",method="GET",status="200"}') \
+    assert sample(metrics, "app_visits_total") == REQUESTS + CLIENTS
+    assert sample(metrics, 'app_http_requests_total{endpoint="/",method="GET",status="200"}') \
         == REQUESTS + CLIENTS
+    assert sample(metrics, "app_http_requests_in_flight") == 1  # the scrape, in one worker
+    assert metrics.count("visitors_build_info{") == 1
     assert exit_code == 0, server.log()
     workers = set(re.findall(r"Booting worker with pid: (\d+)", server.log()))
     assert len(workers) == 2

@@ -24,8 +24,12 @@ def test_readyz_is_503_with_the_reason(app_without_database: Flask) -> None:
                                    "reason": "database unreachable (OperationalError)"}
 
 
-def test_the_page_is_503_and_liveness_is_unaffected(app_without_database: Flask) -> None:
+def test_the_page_is_a_503_page_and_liveness_is_unaffected(app_without_database: Flask) -> None:
     client = app_without_database.test_client()
     page = client.get("/")
-    assert (page.status_code, page.get_json()) == (503, {"error": "database unavailable"})
+    assert (page.status_code, page.mimetype, page.headers["Retry-After"]) == (
+        503, "text/html", "5")
+    html = page.get_data(as_text=True)
+    assert "The counter is unavailable right now." in html
+    assert 'id="build">57<' in html  # the same page style, still saying which build serves
     assert client.get("/healthz").status_code == 200

@@ -20,6 +20,7 @@ def test_defaults_run_on_an_sqlite_file_in_the_instance_folder() -> None:
     assert (result.user_name, result.user_url) == ("unknown", "")
     assert (result.trusted_proxy_hops, result.log_level) == (0, logging.INFO)
     assert result.metrics_dir is None
+    assert result.visit_synchronous_commit
 
 
 @pytest.mark.parametrize("given", ["postgresql://u:p@db:5432/visitors",
@@ -35,7 +36,8 @@ def test_postgresql_urls_use_psycopg_3(given: str) -> None:
 def test_values_are_read(tmp_path: Path) -> None:
     result = settings(USER_NAME=" Ada ", USER_URL="https://example.com/ada",
                       TRUSTED_PROXY_HOPS="2", LOG_LEVEL="debug",
-                      PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+                      PROMETHEUS_MULTIPROC_DIR=str(tmp_path), VISIT_SYNCHRONOUS_COMMIT="OFF")
+    assert not result.visit_synchronous_commit
     assert (result.user_name, result.user_url) == ("Ada", "https://example.com/ada")
     assert (result.trusted_proxy_hops, result.log_level) == (2, logging.DEBUG)
     assert result.metrics_dir == tmp_path
@@ -51,6 +53,8 @@ def test_values_are_read(tmp_path: Path) -> None:
     ({"DATABASE_URL": "postgresql://u:p@db"}, "DATABASE_URL names no database"),
     ({"PROMETHEUS_MULTIPROC_DIR": "/nonexistent/metrics"},
      "PROMETHEUS_MULTIPROC_DIR must be a writable directory"),
+    ({"VISIT_SYNCHRONOUS_COMMIT": "sometimes"},
+     "VISIT_SYNCHRONOUS_COMMIT must be on or off, got 'sometimes'"),
 ])
 def test_bad_values_are_one_line_errors_naming_the_variable(environ: dict[str, str],
                                                             message: str) -> None:

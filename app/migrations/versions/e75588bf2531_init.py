@@ -11,6 +11,8 @@ revision = "e75588bf2531"
 down_revision = None
 branch_labels = None
 depends_on = None
+# The first schema: no release ran before it (see app/revisions.py).
+kind = "contract"
 
 
 def upgrade() -> None:

@@ -1,0 +1,106 @@
+"""The app's speed targets, as ratios of figures measured in the same run on the same machine.
+
+Ratios rather than absolute rates: load, app and database share a machine whose other work
+varies, and a ratio of two runs of the same session cancels most of that out. Each scenario
+runs several times, interleaved with the others; a ratio is the median of the ratios of runs
+made one after the other (repeat i of one scenario against repeat i of the other), so a burst
+of outside load spoils one pair, not the figure.
+
+- ``/`` at least half as fast as ``/version`` of the same server: a page view costs little more
+  than the framework's own minimum. Also given by CPU per request (app workers + database),
+  which a busy machine distorts much less than requests/s;
+- ``/`` at least 3x the legacy app at a handful of rows and 30x at a million (only with a
+  checkout of the legacy app, ``--legacy``);
+- p99 of ``/`` at most 50 ms; no lost update, no drift of the unique-visitor total.
+"""
+import statistics
+from dataclasses import dataclass
+
+from bench.app_throughput.wrk import WrkResult
+
+APP, LEGACY = "app", "legacy"
+VERSION, PAGE = "/version", "/ returning"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One wrk run, and the CPU the app's and database's processes spent per request."""
+
+    wrk: WrkResult
+    cpu_us: float | None = None
+
+
+# (side, visitor rows, scenario) -> each repeat of that run, in order
+Results = dict[tuple[str, int, str], list[Run]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target: what was measured (None: not measured in this run) against the goal."""
+
+    name: str
+    measured: float | None
+    goal: float
+    at_least: bool
+
+    @property
+    def met(self) -> bool | None:
+        if self.measured is None:
+            return None
+        return self.measured >= self.goal if self.at_least else self.measured <= self.goal
+
+
+def rate_ratio(results: Results, numerator: tuple[str, int, str],
+               denominator: tuple[str, int, str]) -> float | None:
+    """The median over repeats of one run's requests/s over the other's, if both ran."""
+    pairs = zip(results.get(numerator, []), results.get(denominator, []))
+    ratios = [top.wrk.requests_per_second / bottom.wrk.requests_per_second
+              for top, bottom in pairs if bottom.wrk.requests_per_second > 0]
+    return statistics.median(ratios) if ratios else None
+
+
+def cpu_ratio(results: Results, cheap: tuple[str, int, str],
+              costly: tuple[str, int, str]) -> float | None:
+    """The median over repeats of CPU per request of ``cheap`` over ``costly``: the rate ratio
+    they would have on a machine of their own (when CPU is what limits them)."""
+    pairs = zip(results.get(cheap, []), results.get(costly, []))
+    ratios = [low.cpu_us / high.cpu_us for low, high in pairs
+              if low.cpu_us is not None and high.cpu_us]
+    return statistics.median(ratios) if ratios else None
+
+
+def evaluate(results: Results, rows: list[int], lost_updates: int, drift: int) -> list[Target]:
+    """Every target this run can speak to; the legacy ones are None without a legacy run."""
+    few, many = min(rows), max(rows)
+    targets = []
+    for count in sorted(set(rows)):
+        page, version = (APP, count, PAGE), (APP, count, VERSION)
+        targets.append(Target(f"/ vs /version, same server, {count:,} rows",
+                              rate_ratio(results, page, version), 0.5, True))
+        targets.append(Target(f"  same, by CPU per request, {count:,} rows",
+                              cpu_ratio(results, version, page), 0.5, True))
+    targets.append(Target(f"/ vs legacy /, {few:,} rows",
+                          rate_ratio(results, (APP, few, PAGE), (LEGACY, few, PAGE)), 3, True))
+    if many != few:
+        targets.append(Target(f"/ vs legacy /, {many:,} rows",
+                              rate_ratio(results, (APP, many, PAGE), (LEGACY, many, PAGE)),
+                              30, True))
+    page_p99 = [statistics.median(run.wrk.p99_ms for run in runs)
+                for (side, _, scenario), runs in results.items()
+                if side == APP and scenario.startswith("/ ") and runs]
+    targets.append(Target("p99 of / (worst scenario's median), ms", max(page_p99, default=None), 50,
+                          False))
+    targets.append(Target("lost updates + counter drift", float(lost_updates + abs(drift)), 0,
+                          False))
+    return targets
+
+
+def table(targets: list[Target]) -> str:
+    """The targets as aligned text lines."""
+    verdicts = {True: "met", False: "MISSED", None: "not measured"}
+    lines = [f"{'target':<44} {'measured':>10} {'goal':>10}  verdict"]
+    for target in targets:
+        measured = "-" if target.measured is None else f"{target.measured:.2f}"
+        goal = f"{'>=' if target.at_least else '<='} {target.goal:g}"
+        lines.append(f"{target.name:<44} {measured:>10} {goal:>10}  {verdicts[target.met]}")
+    return "\n".join(lines)
