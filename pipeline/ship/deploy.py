@@ -168,9 +168,17 @@ def plan_lines(plan: Mapping[str, Any]) -> list[str]:
             changing.append(host)
             lines.append(f"  {host}: {image_from or 'nothing'} -> {plan['image']}")
     migrations = plan["migrations"]
-    if migrations["pending"]:
+    pending = migrations["pending"]
+    if pending is None:
+        lines.append(f"migrations: the database is at {migrations['current']}, which this "
+                     "release does not know (a newer release migrated it)")
+    elif pending:
+        steps = ", ".join(f"{step['revision']} ({step['kind']})" for step in pending)
         lines.append(f"migrations: {migrations['current'] or 'empty'} -> {migrations['target']}"
-                     " (backup first, then migrate once)")
+                     f": {steps} (backup first, then migrate once)")
+        if any(step["kind"] == "contract" for step in pending):
+            lines.append("  a contract step: the serving release cannot run after it; "
+                         "deploy with --allow-contract once nothing older serves")
     else:
         lines.append(f"migrations: none (schema at {migrations['current'] or 'empty'})")
     lines.append(f"restarts: the app on {', '.join(changing)}, one host at a time"

@@ -110,7 +110,7 @@ def bad_migration(stack: ShipStack, unhealthy: Step) -> tuple[Step, str, str]:
     """Build 4: a migration that creates a table, then fails. Returns schema and rows before."""
     head = stack.sql("SELECT version_num FROM alembic_version")
     rows = visitor_rows(stack)
-    migration = (f'revision = "badbad000004"\ndown_revision = "{head}"\n'
+    migration = (f'revision = "badbad000004"\ndown_revision = "{head}"\nkind = "expand"\n'
                  "from alembic import op\nimport sqlalchemy as sa\n\n\n"
                  "def upgrade():\n"
                  '    op.create_table("ship_test_marker", sa.Column("id", sa.Integer))\n'

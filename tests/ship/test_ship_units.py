@@ -242,12 +242,17 @@ def test_status_rows_line_up() -> None:
 
 def test_the_plan_reads_per_host() -> None:
     plan = {"build": 7, "image": "r/v:7", "image_from": {"app-2": "r/v:6", "app-1": "r/v:7"},
-            "migrations": {"current": "a1", "target": "b2", "pending": True}}
+            "migrations": {"current": "a1", "target": "b2",
+                           "pending": [{"revision": "b2", "kind": "contract"}]}}
     assert deploy.plan_lines(plan) == [
         "deploy build 7: r/v:7", "  app-1: already serves it, nothing to do",
         "  app-2: r/v:6 -> r/v:7",
-        "migrations: a1 -> b2 (backup first, then migrate once)",
+        "migrations: a1 -> b2: b2 (contract) (backup first, then migrate once)",
+        "  a contract step: the serving release cannot run after it; deploy with "
+        "--allow-contract once nothing older serves",
         "restarts: the app on app-2, one host at a time"]
+    nothing = {**plan, "migrations": {"current": "b2", "target": "b2", "pending": []}}
+    assert "migrations: none (schema at b2)" in deploy.plan_lines(nothing)
 
 
 def test_the_lock_reads_as_one_line() -> None:
