@@ -48,6 +48,13 @@ HOST_HOOKS = (
 )
 HOST_COMMAND = ["/bin/sh", "-c",
                 "ssh-keygen -A >/dev/null && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e"]
+# What a host runs when it starts (its "boot"): sshd, and the Docker engine once provision
+# has configured it, as systemd would start an enabled docker.service on a real server.
+BOOT_COMMAND = ["/bin/sh", "-c",
+                "ssh-keygen -A >/dev/null && mkdir -p /run/sshd"
+                " && { [ ! -e /etc/docker/daemon.json ]"
+                " || setsid -f dockerd >>/var/log/dockerd.log 2>&1 </dev/null; }"
+                " && exec /usr/sbin/sshd -D -e"]
 SUITE = "bookworm"
 IMAGE_REPOSITORY = "pipeline/fleet-host"
 
@@ -192,7 +199,7 @@ def _start_host(client: docker.DockerClient, fleet: Fleet, host: str, image: str
             existing.start()
         return
     container = client.containers.create(
-        image, command=HOST_COMMAND, name=name, hostname=host, detach=True,
+        image, command=BOOT_COMMAND, name=name, hostname=host, detach=True,
         labels={LABEL: fleet.name},
         cap_add=["ALL"], cap_drop=["SYS_RESOURCE"],
         security_opt=["seccomp=unconfined", "apparmor=unconfined"],

@@ -132,8 +132,11 @@ def host_down(fleet: FleetStack, unhealthy: tuple[subprocess.CompletedProcess[st
     try:
         return fleet.pipeline("deploy", "fleet", timeout=600)
     finally:
-        fleet.host("app-2").start()
-        time.sleep(3)
+        fleet.host("app-2").start()  # its engine starts at boot, its release with it
+        deadline = time.monotonic() + 120
+        while fleet.host("app-2").exec_run(["docker", "info"]).exit_code != 0:
+            assert time.monotonic() < deadline, "app-2's engine did not start again"
+            time.sleep(1)
 
 
 @pytest.fixture(scope="module")
