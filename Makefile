@@ -10,11 +10,11 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES_TEST := postgresql groovy git
 # The whole suite also needs: promtool (Debian's prometheus) for the alert rules, Chromium for
 # the page, Graphviz for the diagrams, and for the fleet mmdebstrap (its host image) and ssh.
-SYSTEM_PACKAGES_INTEGRATION := prometheus chromium graphviz mmdebstrap openssh-client
+SYSTEM_PACKAGES_INTEGRATION := prometheus chromium graphviz fonts-dejavu-core mmdebstrap openssh-client
 JENKINSFILE_LINT := tests/jenkinsfile/node_modules/.bin/npm-groovy-lint
 
 .PHONY: help setup test test-fast test-integration test-deps gate-deps pipeline bench-app \
-	bench-deploy bench-fleet bench-pipeline clean clean-local provision deploy fleet-up fleet-down
+	bench-deploy bench-fleet bench-pipeline clean clean-local provision deploy fleet-up fleet-down docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -81,6 +81,10 @@ fleet-up: setup ## make the fleet: 4 containers that act as SSH hosts, inventory
 
 fleet-down: setup ## remove the fleet: hosts, volumes, network, generated inventory and secrets
 	$(PY) -m pipeline fleet down
+
+docs: ## render the diagrams (docs/diagrams/*.dot -> .svg)
+	@./.ci/apt-require graphviz fonts-dejavu-core
+	docs/diagrams/render.sh
 
 clean: ## remove reports and caches (keeps .venv)
 	rm -rf reports .coverage .coverage.* .mypy_cache .pytest_cache
