@@ -227,14 +227,30 @@ def smoke(config: Config, environment: str) -> None:
                                          log=False)
 
 
-STATUS_COLUMNS = ("host", "recorded", "serving", "commit", "deployed_at", "deployed_by")
+STATUS_COLUMNS = ("host", "recorded", "serving", "commit", "deployed_at", "deployed_by",
+                  "alerts")
 
 
 def status_rows(hosts: list[Mapping[str, Any]]) -> list[str]:
-    """A table, one line per host: what its record says runs and what actually serves."""
+    """A table, one line per host: what its record says runs, what actually serves, and the
+    alerts firing for it."""
     rows = [[str(host.get(key) or "-")[:12 if key == "commit" else None]
              for key in STATUS_COLUMNS] for host in hosts]
     return output.table(STATUS_COLUMNS, rows).splitlines()
+
+
+def alerts_line(alerts: Mapping[str, Any] | None) -> str:
+    """The environment's firing alerts as one line."""
+    if alerts is None:
+        return "alerts: no monitoring host in the inventory"
+    if not alerts["enabled"]:
+        return "alerts: monitoring is off (monitoring_enabled)"
+    if alerts["error"]:
+        return f"alerts: unknown ({alerts['error']})"
+    firing = [f"{alert.get('alertname')} on {alert.get('instance', 'the environment')}"
+              for alert in alerts["firing"]]
+    return f"alerts: {len(firing)} firing: {'; '.join(firing)}" if firing else \
+        "alerts: none firing"
 
 
 def lock_line(lock: Mapping[str, Any] | None, now: float) -> str:
@@ -252,9 +268,13 @@ def environment_status(config: Config, environment: str | None) -> dict[str, Any
     env = Environment(config, environment)
     found = env.report("status.yml", {}, f"status of {env.name}")
     overall = found.pop("environment")
+    alerts = found.pop("alerts", None)
+    firing = alerts["firing"] if alerts else []
+    hosts = [{**found[name], "alerts": ", ".join(sorted(
+        str(alert.get("alertname")) for alert in firing
+        if alert.get("instance") == found[name]["host"]))} for name in sorted(found)]
     return {"environment": env.name, "url": overall["url"], "lock": overall["lock"],
-            "lock_checked_at": overall["now"],
-            "hosts": [found[name] for name in sorted(found)]}
+            "lock_checked_at": overall["now"], "alerts": alerts, "hosts": hosts}
 
 
 def status(config: Config, environment: str | None, as_json: bool = False) -> None:
@@ -265,6 +285,7 @@ def status(config: Config, environment: str | None, as_json: bool = False) -> No
         return
     print(f"{found['environment']}: {found['url']}")
     print("\n".join(status_rows(found["hosts"])))
+    print(alerts_line(found["alerts"]))
     print(lock_line(found["lock"], found["lock_checked_at"]))
 
 

@@ -235,8 +235,8 @@ def test_status_rows_line_up() -> None:
                                {"host": "web-2", "recorded": "", "serving": ""}])
     assert rows[0].split() == list(deploy.STATUS_COLUMNS)
     assert rows[1].split() == ["web-1", "0.1.0+build.2", "0.1.0+build.2", "abcdef012345", "t",
-                               "me"]
-    assert rows[2].split() == ["web-2", "-", "-", "-", "-", "-"]
+                               "me", "-"]
+    assert rows[2].split() == ["web-2", "-", "-", "-", "-", "-", "-"]
     assert rows[0].index("recorded") == rows[1].index("0.1.0+build.2")
 
 
@@ -253,6 +253,18 @@ def test_the_plan_reads_per_host() -> None:
         "restarts: the app on app-2, one host at a time"]
     nothing = {**plan, "migrations": {"current": "b2", "target": "b2", "pending": []}}
     assert "migrations: none (schema at b2)" in deploy.plan_lines(nothing)
+
+
+def test_the_alerts_read_as_one_line() -> None:
+    assert deploy.alerts_line(None) == "alerts: no monitoring host in the inventory"
+    assert deploy.alerts_line({"enabled": False, "firing": [], "error": ""}) == (
+        "alerts: monitoring is off (monitoring_enabled)")
+    assert deploy.alerts_line({"enabled": True, "firing": [], "error": "refused"}) == (
+        "alerts: unknown (refused)")
+    firing = [{"alertname": "VisitorsAppDown", "instance": "app-2"},
+              {"alertname": "VisitorsBackupMissing"}]
+    assert deploy.alerts_line({"enabled": True, "firing": firing, "error": ""}) == (
+        "alerts: 2 firing: VisitorsAppDown on app-2; VisitorsBackupMissing on the environment")
 
 
 def test_the_lock_reads_as_one_line() -> None:
