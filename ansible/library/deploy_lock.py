@@ -54,22 +54,23 @@ def _next_token(path):
     return token
 
 
-def _write_whole(path, value):
-    temporary = "{0}.{1}.tmp".format(path, os.getpid())
+def _written(path, value, suffix):
+    """``value`` as JSON in a new file beside ``path``, on disk: returns its name."""
+    temporary = "{0}.{1}.{2}".format(path, os.getpid(), suffix)
     with open(temporary, "w", encoding="utf-8") as handle:
         json.dump(value, handle)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    return temporary
+
+
+def _write_whole(path, value):
+    os.replace(_written(path, value, "tmp"), path)
 
 
 def _create(path, record):
     """Put ``record`` at ``path`` unless a lock is there; never visible half-written."""
-    temporary = "{0}.{1}.new".format(path, os.getpid())
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(record, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
+    temporary = _written(path, record, "new")
     try:
         os.link(temporary, path)
     except FileExistsError:

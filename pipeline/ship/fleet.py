@@ -28,9 +28,10 @@ import docker
 import yaml
 from ansible.constants import DEFAULT_VAULT_ID_MATCH
 from ansible.parsing.vault import VaultLib, VaultSecret
-from docker.errors import DockerException, NotFound
+from docker.errors import NotFound
 
 from pipeline.core.errors import InputError, StageFailed
+from pipeline.ship import engine
 
 # A bare Debian server as a provider hands it over: sshd, sudo, Python for Ansible; the Docker
 # engine is installed but left stopped (provision configures and starts it).
@@ -149,16 +150,6 @@ def _check_run(command: list[str], what: str) -> None:
     if result.returncode != 0:
         last = (result.stderr.strip() or result.stdout.strip() or "no output").splitlines()[-1]
         raise StageFailed(f"{what} failed: {last}")
-
-
-def _client() -> docker.DockerClient:
-    try:
-        client = docker.from_env()
-        client.ping()
-    except DockerException as error:
-        raise StageFailed(f"the Docker engine does not answer ({error}); "
-                          "prepare this machine with `make provision`") from error
-    return client
 
 
 def _ensure_key(fleet: Fleet) -> str:
@@ -282,7 +273,7 @@ def up(fleet: Fleet, say: Callable[[str], None] = print) -> dict[str, str]:
     """Make (or complete) the fleet; returns each host's address."""
     if not (fleet.inventory_dir / "group_vars").is_dir():
         raise InputError(f"{fleet.inventory_dir} has no group_vars: not a fleet inventory")
-    client = _client()
+    client = engine.connect()
     image = ensure_host_image(client, say)
     public_key = _ensure_key(fleet)
     if not client.networks.list(names=[fleet.name]):
@@ -304,7 +295,7 @@ def up(fleet: Fleet, say: Callable[[str], None] = print) -> dict[str, str]:
 
 def down(fleet: Fleet, say: Callable[[str], None] = print) -> None:
     """Remove the fleet's containers, volumes, network, cgroups and generated files."""
-    client = _client()
+    client = engine.connect()
     for container in client.containers.list(all=True, filters={"label": f"{LABEL}={fleet.name}"}):
         container.remove(force=True, v=True)
         say(f"removed {container.name}")
