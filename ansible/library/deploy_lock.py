@@ -30,6 +30,15 @@ options:
   holder: {description: Who deploys (user@host)., default: unknown, type: str}
   build: {description: The build being deployed., default: "", type: str}
   ttl: {description: Seconds after which the lock may be taken over., default: 1800, type: int}
+  process: {description: "The deploying process (host, pid, start: its start time in clock
+            ticks since boot), so a run on the same machine can tell that it is gone.",
+            default: {}, type: dict}
+  renew: {description: "With state=present, only renew: fail unless this owner holds the lock
+          (it expired and was taken over, or it was released by hand).", default: false,
+          type: bool}
+  token: {description: "With state=absent and force, release only the lock with this fencing
+          token (0: whichever), so two runs freeing the same dead holder's lock cannot free
+          the lock one of them has just taken.", default: 0, type: int}
 """
 
 
@@ -95,7 +104,7 @@ def _take_over(path, stale):
     os.unlink(moved)
 
 
-def acquire(module, path, owner, holder, build, ttl):
+def acquire(module, path, owner, holder, build, ttl, process, renew):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     for _attempt in range(5):
         now = time.time()
@@ -104,6 +113,11 @@ def acquire(module, path, owner, holder, build, ttl):
             current.update(expires=now + ttl, expires_at=_iso(now + ttl))
             _write_whole(path, current)
             module.exit_json(changed=False, lock=current, msg="deploy lock renewed")
+        if renew:
+            module.fail_json(lock=current, msg=(
+                "this deploy no longer holds the lock ({0}): stopping before changing "
+                "more".format("now held by {holder}, build {build}".format(**current)
+                              if current else "it was released")))
         if current is not None and current.get("expires", 0) > now:
             module.fail_json(msg=(
                 "another deploy holds the lock: {holder}, build {build}, since {acquired_at}, "
@@ -113,15 +127,16 @@ def acquire(module, path, owner, holder, build, ttl):
             continue
         record = {"owner": owner, "holder": holder, "build": build, "acquired_at": _iso(now),
                   "expires_at": _iso(now + ttl), "expires": now + ttl,
-                  "token": _next_token(path)}
+                  "token": _next_token(path), "process": process}
         if _create(path, record):
             module.exit_json(changed=False, lock=record, msg="deploy lock taken")
     module.fail_json(msg="could not take the deploy lock at {0}".format(path))
 
 
-def release(module, path, owner, force):
+def release(module, path, owner, force, token):
     current = _read(path)
-    if current is not None and (force or current.get("owner") == owner):
+    forced = force and (not token or current is not None and current.get("token") == token)
+    if current is not None and (forced or current.get("owner") == owner):
         os.unlink(path)
         module.exit_json(changed=False, lock=current, msg="deploy lock released")
     module.exit_json(changed=False, lock=current, msg="deploy lock not held by this deploy")
@@ -137,16 +152,19 @@ def main():
         "holder": {"type": "str", "default": "unknown"},
         "build": {"type": "str", "default": ""},
         "ttl": {"type": "int", "default": 1800},
+        "process": {"type": "dict", "default": {}},
+        "renew": {"type": "bool", "default": False},
+        "token": {"type": "int", "default": 0},
     }, supports_check_mode=True)
     params = module.params
     if params["state"] == "query":
         module.exit_json(changed=False, lock=_read(params["path"]), now=time.time())
     if params["state"] == "absent":
-        release(module, params["path"], params["owner"], params["force"])
+        release(module, params["path"], params["owner"], params["force"], params["token"])
     if not params["owner"]:
         module.fail_json(msg="owner is required to take the lock")
     acquire(module, params["path"], params["owner"], params["holder"], params["build"],
-            params["ttl"])
+            params["ttl"], params["process"], params["renew"])
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import signal
 import socket
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -22,7 +22,7 @@ from pipeline.core import output
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError, PipelineError
 from pipeline.core.version import Version, read_version
-from pipeline.ship import ansible
+from pipeline.ship import ansible, process
 from pipeline.ship.settings import ShipSettings
 
 VAULT_ENV = "ANSIBLE_VAULT_PASSWORD_FILE"
@@ -114,7 +114,8 @@ class Environment:
 
     def run_locked(self, playbook: str, extra: dict[str, Any], what: str) -> None:
         """Run a playbook that takes the deploy lock, and free the lock whatever happens."""
-        extra = {"deploy_id": deploy_id(), "deploy_holder": holder(), **extra}
+        extra = {"deploy_id": deploy_id(), "deploy_holder": holder(),
+                 "deploy_process": process.identity(), **extra}
         try:
             with _freed_on_sigterm():
                 self.run(playbook, extra, what)
@@ -253,11 +254,33 @@ def alerts_line(alerts: Mapping[str, Any] | None) -> str:
         "alerts: none firing"
 
 
+def pending_lines(hosts: Sequence[Mapping[str, Any]], lock: Mapping[str, Any] | None,
+                  now: float) -> list[str]:
+    """A line per host that a run is switching, or was switching when it was interrupted."""
+    live_run = lock.get("owner") if lock and lock.get("expires", 0) > now \
+        and not process.gone(lock.get("process")) else None
+    lines = []
+    for host in hosts:
+        pending = host.get("pending") or {}
+        if not pending:
+            continue
+        what = f"{host['host']}: switching to build {pending['build']} ({pending['holder']}, " \
+               f"since {pending['started_at']})"
+        lines.append(f"{what}, in progress" if pending.get("deploy_id") == live_run else
+                     f"{what} was interrupted; the next deploy or rollback reconciles it")
+    return lines
+
+
 def lock_line(lock: Mapping[str, Any] | None, now: float) -> str:
     """The deploy lock as one line."""
     if not lock:
         return "lock: free"
-    state = "held" if lock.get("expires", 0) > now else "stale (may be taken over)"
+    if process.gone(lock.get("process")):
+        state = "left by a run whose process is gone (the next run takes it over)"
+    elif lock.get("expires", 0) > now:
+        state = "held"
+    else:
+        state = "stale (may be taken over)"
     return (f"lock: {state} by {lock.get('holder')}, build {lock.get('build')}, since "
             f"{lock.get('acquired_at')}, expires {lock.get('expires_at')}, "
             f"token {lock.get('token')}")
@@ -285,6 +308,8 @@ def status(config: Config, environment: str | None, as_json: bool = False) -> No
         return
     print(f"{found['environment']}: {found['url']}")
     print("\n".join(status_rows(found["hosts"])))
+    for line in pending_lines(found["hosts"], found["lock"], found["lock_checked_at"]):
+        print(line)
     print(alerts_line(found["alerts"]))
     print(lock_line(found["lock"], found["lock_checked_at"]))
 

@@ -4,18 +4,25 @@ One environment per module, taken through a release history in order (each fixtu
 step and depends on the previous one), so a handful of real deploys cover every behaviour:
 build 1 deployed by the pipeline's stages; build 2 under load while a second deploy is refused;
 an image that never turns healthy (build 3); a migration that fails (build 4); a rollback; a
-redeploy of what already runs (changed=0).
+redeploy of what already runs (changed=0); build 2 again with a wrong database password; then
+build 2 killed outright twice (before its switch, then during its watch) and recovered; build
+2 redeployed while its container is sick (frozen).
 """
 import json
+import os
+import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+import docker
+import yaml
 
 from tests.support.load import Load, LoadResult
-from tests.support.stack import ShipStack
+from tests.support.stack import REPO_ROOT, ShipStack
 from tests.support.derived import NEVER_HEALTHY, derived_image
 
 pytestmark = pytest.mark.slow
@@ -167,6 +174,14 @@ def test_a_second_deploy_at_once_is_refused_with_the_holder(
     assert "build 2" in error and "pid" in error
 
 
+def test_the_backup_before_a_deploy_is_copied_off_the_database_host(
+        stack: ShipStack, second: tuple[Step, subprocess.CompletedProcess[str]]) -> None:
+    backups = sorted((stack.state_dir / "backups").glob("*-before-build-2.dump"))
+    copies = sorted(stack.backup_copies.glob("*-before-build-2.dump"))
+    assert len(backups) == 1 and [copy.name for copy in copies] == [backups[0].name]
+    assert copies[0].read_bytes() == backups[0].read_bytes()
+
+
 def test_an_image_that_never_turns_healthy_is_not_released(
         stack: ShipStack, unhealthy: Step) -> None:
     assert unhealthy.returncode == 1
@@ -221,3 +236,153 @@ def test_deploying_what_already_runs_changes_nothing(
     assert recaps and all(" changed=0 " in line for line in recaps), recaps
     smoke = stack.pipeline("smoke", stack.environment)
     assert smoke.returncode == 0, smoke.stdout[-2000:]
+
+
+def killed_when(stack: ShipStack, build: int, moment: Callable[[], bool]) -> Step:
+    """Deploy ``build`` under load and SIGKILL the whole run (the CLI and its ansible-playbook,
+    as a lost agent would end) once ``moment()`` is true."""
+    stack.set_build(build)
+    log = stack.workdir / f"killed-{time.monotonic_ns()}.log"
+    with Load(stack.url("/version"), workers=3, max_seconds=300) as load, \
+            log.open("w", encoding="utf-8") as output:
+        time.sleep(1)
+        run = subprocess.Popen(stack.command("deploy", stack.environment), cwd=REPO_ROOT,
+                               env=stack.env(), stdout=output, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+        try:
+            deadline = time.monotonic() + 600
+            while not moment():
+                assert run.poll() is None, log.read_text(encoding="utf-8")[-4000:]
+                assert time.monotonic() < deadline, "the moment to kill never came"
+                time.sleep(0.1)
+        finally:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait(timeout=60)
+        time.sleep(3)
+    return Step(run.returncode, log.read_text(encoding="utf-8"), load.result)
+
+
+def status_lines(stack: ShipStack) -> list[str]:
+    """What `pipeline status` prints, line by line (it must succeed)."""
+    result = stack.pipeline("status", stack.environment)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    return result.stdout.strip().splitlines()
+
+
+def serving_build(stack: ShipStack) -> int:
+    """The build the proxy serves now (-1 when it does not answer)."""
+    try:
+        return int(str(version_served(stack)["build"]))
+    except OSError:
+        return -1
+
+
+@pytest.fixture(scope="module")
+def wrong_password(stack: ShipStack, rolled_back: tuple[Step, str]) -> Step:
+    """Build 2 again, its containers given a wrong database password (a wrong DATABASE_URL)."""
+    settings = stack.workdir / "inventories" / stack.environment / "group_vars" / "all" / "main.yml"
+    kept = settings.read_text(encoding="utf-8")
+    settings.write_text(yaml.safe_dump({**yaml.safe_load(kept), "db_app_password": "wrong"}),
+                        encoding="utf-8")
+    try:
+        stack.set_build(2)
+        return deploy_under_load(stack, "deploy", stack.environment)
+    finally:
+        settings.write_text(kept, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def killed_before_switch(stack: ShipStack, wrong_password: Step) -> tuple[Step, list[str]]:
+    """Build 2's deploy killed while its new container starts; returns `status` after."""
+    step = killed_when(stack, 2, lambda: 2 in stack.app_builds())
+    return step, status_lines(stack)
+
+
+@pytest.fixture(scope="module")
+def killed_in_watch(stack: ShipStack, killed_before_switch: tuple[Step, list[str]]
+                    ) -> tuple[Step, list[str]]:
+    """The next deploy of build 2 (no hand work: the dead run's lock is taken over) killed
+    once the proxy serves it, during the watch; returns `status` after."""
+    step = killed_when(stack, 2, lambda: serving_build(stack) == 2)
+    return step, status_lines(stack)
+
+
+@pytest.fixture(scope="module")
+def recovered(stack: ShipStack, killed_in_watch: tuple[Step, list[str]]
+              ) -> tuple[Step, list[str]]:
+    """Build 2 deployed once more, to the end; returns `status` after."""
+    step = deploy_under_load(stack, "deploy", stack.environment)
+    return step, status_lines(stack)
+
+
+def test_a_wrong_database_url_fails_readiness_and_is_never_switched_to(
+        stack: ShipStack, wrong_password: Step) -> None:
+    assert wrong_password.returncode == 1
+    error = wrong_password.output.strip().splitlines()[-1]
+    assert "'Check that the new release is ready (database reachable, schema compatible)' failed" \
+        in error
+    assert "wrong" not in error
+    assert wrong_password.load.failed == 0, wrong_password.load.errors
+    assert wrong_password.load.builds == {1}
+    assert stack.app_builds() == [1]
+    assert not stack.lock_file.exists()
+
+
+def test_a_deploy_killed_before_its_switch_leaves_the_old_release_serving_and_says_so(
+        stack: ShipStack, killed_before_switch: tuple[Step, list[str]]) -> None:
+    step, status = killed_before_switch
+    assert step.returncode == -signal.SIGKILL
+    assert step.load.failed == 0, step.load.errors
+    assert step.load.builds == {1}
+    assert any(line.startswith("localhost: switching to build 2 (") and
+               line.endswith("was interrupted; the next deploy or rollback reconciles it")
+               for line in status), status
+    assert status[-1].startswith("lock: left by a run whose process is gone"), status
+
+
+def test_the_next_deploy_takes_over_the_dead_runs_lock_and_a_kill_after_the_switch_serves_it(
+        stack: ShipStack, killed_in_watch: tuple[Step, list[str]]) -> None:
+    step, status = killed_in_watch
+    assert step.returncode == -signal.SIGKILL
+    assert "a run switching this host to build 2" in step.output
+    assert step.load.failed == 0, step.load.errors
+    assert step.load.builds == {1, 2}
+    row = next(line for line in status if line.startswith("localhost "))
+    assert row.split()[1:3] == ["0.1.0+build.1", "0.1.0+build.2"]
+    assert any("was interrupted" in line for line in status), status
+
+
+def test_a_deploy_after_the_kills_completes_and_leaves_nothing_behind(
+        stack: ShipStack, recovered: tuple[Step, list[str]]) -> None:
+    step, status = recovered
+    assert step.returncode == 0, step.output[-4000:]
+    assert step.load.failed == 0, step.load.errors
+    assert serving_build(stack) == 2
+    assert stack.app_builds() == [2]
+    row = next(line for line in status if line.startswith("localhost "))
+    assert row.split()[1:3] == ["0.1.0+build.2", "0.1.0+build.2"]
+    assert not any("switching" in line for line in status), status
+    assert status[-1] == "lock: free"
+
+
+@pytest.fixture(scope="module")
+def sick_redeployed(stack: ShipStack, recovered: tuple[Step, list[str]]
+                    ) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Build 2's container frozen (`docker pause`: unhealthy, answering nothing), then build 2
+    deployed again, as an operator mends a sick release. Returns the run and the sick name."""
+    client = docker.from_env()
+    [sick] = client.containers.list(filters={"label": f"pipeline-stack={stack.name}"})
+    sick.pause()
+    stack.set_build(2)
+    return stack.pipeline("deploy", stack.environment), sick.name
+
+
+def test_redeploying_a_sick_build_replaces_its_container_and_serves_again(
+        stack: ShipStack, sick_redeployed: tuple[subprocess.CompletedProcess[str], str]) -> None:
+    result, sick_name = sick_redeployed
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+    assert serving_build(stack) == 2
+    client = docker.from_env()
+    names = [container.name for container in
+             client.containers.list(all=True, filters={"label": f"pipeline-stack={stack.name}"})]
+    assert len(names) == 1 and names != [sick_name]

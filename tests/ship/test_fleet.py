@@ -5,6 +5,7 @@ One fleet for the module (proxy-1 also runs the registry, app-1, app-2, db-1), p
 load through the proxy, an image that never turns healthy, a deploy with app-2 down, a
 rollback, a restore; plus the registry's and the vault's refusals.
 """
+import hashlib
 import json
 import shutil
 import subprocess
@@ -232,6 +233,16 @@ def test_restore_brings_back_the_rows_of_the_newest_backup(
     assert result.stdout.strip().splitlines()[-1].startswith("restored fleet from visitors-")
     assert result.stdout.strip().endswith("-before-build-3.dump")
     assert before and after == before
+
+
+def test_each_backup_is_copied_off_the_database_host(
+        fleet: FleetStack, restored: tuple[subprocess.CompletedProcess[str], str, str]) -> None:
+    result, _, _ = restored
+    name = result.stdout.strip().rsplit(" ", 1)[1]
+    copy = REPO_ROOT / "build" / "backups" / "fleet" / name
+    assert copy.is_file()
+    on_db_host = fleet.on_host("db-1", "sha256sum", f"/var/lib/visitors/backups/{name}")
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == on_db_host.split()[0]
 
 
 def test_a_wrong_registry_password_pushes_nothing(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ship import ansible, deploy, engine, images, wheelhouse
+from pipeline.ship import ansible, deploy, engine, images, process, wheelhouse
 from pipeline.core import config as config_module
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError, StageFailed
@@ -273,6 +273,25 @@ def test_the_lock_reads_as_one_line() -> None:
             "expires": 100.0, "token": 3}
     assert deploy.lock_line(lock, 50).startswith("lock: held by me@h (pid 1), build 7")
     assert deploy.lock_line(lock, 150).startswith("lock: stale (may be taken over)")
+    gone = {**lock, "process": {**process.identity(), "start": "1"}}
+    assert deploy.lock_line(gone, 50).startswith(
+        "lock: left by a run whose process is gone (the next run takes it over) by me@h")
+
+
+def test_a_switch_reads_as_in_progress_while_its_run_holds_the_lock_else_as_interrupted(
+        ) -> None:
+    pending = {"build": 5, "holder": "me@h (pid 1)", "started_at": "T", "deploy_id": "run-a"}
+    hosts = [{"host": "app-1", "pending": pending}, {"host": "app-2", "pending": {}}]
+    held = {"owner": "run-a", "expires": 100.0, "process": process.identity()}
+    assert deploy.pending_lines(hosts, held, 50) == [
+        "app-1: switching to build 5 (me@h (pid 1), since T), in progress"]
+    interrupted = ["app-1: switching to build 5 (me@h (pid 1), since T) was interrupted; "
+                   "the next deploy or rollback reconciles it"]
+    assert deploy.pending_lines(hosts, None, 50) == interrupted
+    assert deploy.pending_lines(hosts, held, 150) == interrupted
+    assert deploy.pending_lines(hosts, {**held, "owner": "run-b"}, 50) == interrupted
+    killed = {**held, "process": {**process.identity(), "start": "1"}}
+    assert deploy.pending_lines(hosts, killed, 50) == interrupted
 
 
 @pytest.mark.parametrize("command", [["deploy", "qa"], ["rollback", "qa"], ["smoke", "qa"],

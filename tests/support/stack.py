@@ -48,6 +48,7 @@ class ShipStack:
         self.version_file = workdir / "version.txt"
         self.reports = workdir / "reports"
         self.state_dir = workdir / "state"
+        self.backup_copies = workdir / "backups-off-the-database-host"
         self._write_inventory(health_timeout)
         self.set_build(0)
 
@@ -65,7 +66,8 @@ class ShipStack:
                            **{f"monitoring_{name}_port": free_port() for name in (
                                "prometheus", "alertmanager", "node_exporter",
                                "postgres_exporter", "nginx_exporter")},
-                           "app_health_timeout": health_timeout})
+                           "app_health_timeout": health_timeout,
+                           "postgres_backup_copy_dir": str(self.backup_copies)})
         (inventory / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump(local_vars),
                                                                    encoding="utf-8")
 
