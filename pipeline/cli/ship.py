@@ -1,5 +1,6 @@
 """``build``, ``push``, ``deploy``, ``rollback``, ``smoke``, ``status``: shipping the app."""
 import argparse
+from pathlib import Path
 
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
@@ -46,6 +47,9 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                                     "from -> to, pending migrations, what restarts")
     deploy_parser.add_argument("--json", action="store_true",
                                help="with --plan: print the plan as one JSON object")
+    deploy_parser.add_argument("--json-file", type=Path, metavar="FILE",
+                               help="with --plan: print the plan as text and also write it as "
+                                    "JSON to FILE (one planning run for both)")
     deploy_parser.add_argument("--allow-contract", action="store_true",
                                help="run a migration marked as a contract step (the serving "
                                     "release cannot run on its schema)")
@@ -115,10 +119,11 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def _deploy(config: Config, args: argparse.Namespace) -> None:
-    if args.json and not args.plan:
-        raise InputError("--json goes with --plan")
+    for given, option in ((args.json, "--json"), (args.json_file, "--json-file")):
+        if given and not args.plan:
+            raise InputError(f"{option} goes with --plan")
     deploy.deploy(config, args.environment, plan=args.plan, as_json=args.json,
-                  allow_contract=args.allow_contract)
+                  allow_contract=args.allow_contract, json_file=args.json_file)
 
 
 def _rollback(config: Config, args: argparse.Namespace) -> None:
