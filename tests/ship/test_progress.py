@@ -11,6 +11,7 @@ import sys
 import tarfile
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import docker
@@ -29,13 +30,13 @@ VERSION = "0.1.0+build.7"
 MOST_LINES_PER_LAYER_STATE = 5
 
 
-def progress_lines(chunks: list[dict[str, object]]) -> list[str]:
+def progress_lines(chunks: list[dict[str, Any]]) -> list[str]:
     layers = engine.LayerProgress()
     return [line for line in map(layers.line, chunks) if line is not None]
 
 
 def test_each_state_once_and_progress_every_quarter() -> None:
-    chunks: list[dict[str, object]] = [
+    chunks: list[dict[str, Any]] = [
         {"status": "The push refers to repository [r/x]"},
         {"status": "Preparing", "progressDetail": {}, "id": "aaa"},
         {"status": "Waiting", "progressDetail": {}, "id": "aaa"},
@@ -53,8 +54,9 @@ def test_each_state_once_and_progress_every_quarter() -> None:
 
 
 def test_an_error_fails_the_stage_in_one_line() -> None:
-    chunks = [{"status": "Preparing", "progressDetail": {}, "id": "aaa"},
-              {"error": "denied:\n  requested access\tto the resource is denied\n"}]
+    chunks: list[dict[str, Any]] = [
+        {"status": "Preparing", "progressDetail": {}, "id": "aaa"},
+        {"error": "denied:\n  requested access\tto the resource is denied\n"}]
     with pytest.raises(StageFailed) as raised:
         list(engine.stream_progress(iter(chunks), "docker push r/x:1"))
     assert str(raised.value) == ("docker push r/x:1 failed: denied: requested access to the "
