@@ -90,4 +90,4 @@ clean: ## remove reports and caches (keeps .venv)
 	rm -rf reports .coverage .coverage.* .mypy_cache .pytest_cache
 
 clean-local: setup ## remove what `make deploy` started (containers, network); VOLUMES=1: data too
-	$(PY) scripts/clean_local.py $(if $(VOLUMES),--volumes)
+	$(PY) -m pipeline destroy local $(if $(VOLUMES),--volumes)

@@ -1,11 +1,14 @@
 """What is running: version, build number, commit and build time.
 
-The Docker image bakes them as environment variables (APP_VERSION, APP_COMMIT, APP_BUILT_AT);
-outside an image the version comes from the repository's version.txt and the commit and time
-are "unknown". The deploy compares ``/version``'s build with the one it expects, so a version
-that cannot be parsed is a start-up error rather than a silent "unknown".
+The Docker image bakes them as environment variables (APP_VERSION, APP_BUILD, APP_COMMIT,
+APP_BUILT_AT): the build stage computes the build number with the pipeline's own reading of the
+version, so the app never parses the version string itself. Outside an image (a developer
+running the app from the checkout) the version comes from the repository's version.txt, or
+APP_VERSION, and its build number from the pipeline package beside the app
+(``pipeline.core.version``, the one place the version's form is written); commit and time are
+"unknown". The deploy compares ``/version``'s build with the one it expects, so a build number
+that cannot be known is a start-up error rather than a silent "unknown".
 """
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -13,7 +16,6 @@ from typing import Mapping
 from app.settings import ConfigError
 
 VERSION_FILE = Path(__file__).resolve().parent.parent / "version.txt"
-VERSION_PATTERN = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)\+build\.(0|[1-9]\d*)")
 UNKNOWN = "unknown"
 
 
@@ -32,12 +34,26 @@ class BuildInfo:
                 "built_at": self.built_at}
 
 
-def parse_build_number(version: str, source: str) -> int:
-    """N from ``MAJOR.MINOR.PATCH+build.N``; ``source`` names where the text came from."""
-    match = VERSION_PATTERN.fullmatch(version)
-    if match is None:
-        raise ConfigError(f"{source} must look like MAJOR.MINOR.PATCH+build.N, got {version!r}")
-    return int(match.group(4))
+def baked_build_number(text: str) -> int:
+    """APP_BUILD, as the build stage bakes it: a non-negative integer."""
+    if not (text.isascii() and text.isdigit()):
+        raise ConfigError(f"APP_BUILD must be a non-negative integer, got {text!r}")
+    return int(text)
+
+
+def checkout_build_number(version: str, source: str) -> int:
+    """N of ``version``, read by the pipeline package of this checkout (not in an image)."""
+    try:
+        from pipeline.core import version as versions
+        from pipeline.core.errors import InputError
+    except ImportError:
+        raise ConfigError(f"APP_BUILD is not set and the pipeline package, which reads the "
+                          f"build number of {source}, is not importable") from None
+    try:
+        return versions.parse(version, source).build
+    except InputError:
+        raise ConfigError(f"{source} must look like {versions.VERSION_FORMAT}, "
+                          f"got {version!r}") from None
 
 
 def read_build_info(environ: Mapping[str, str], version_file: Path = VERSION_FILE) -> BuildInfo:
@@ -50,6 +66,8 @@ def read_build_info(environ: Mapping[str, str], version_file: Path = VERSION_FIL
             version = version_file.read_text(encoding="utf-8").strip()
         except OSError:
             raise ConfigError(f"APP_VERSION is not set and {version_file} cannot be read") from None
-    return BuildInfo(version=version, build=parse_build_number(version, source),
+    baked = environ.get("APP_BUILD", "").strip()
+    build = baked_build_number(baked) if baked else checkout_build_number(version, source)
+    return BuildInfo(version=version, build=build,
                      commit=environ.get("APP_COMMIT", "").strip() or UNKNOWN,
                      built_at=environ.get("APP_BUILT_AT", "").strip() or UNKNOWN)

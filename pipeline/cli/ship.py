@@ -1,9 +1,11 @@
-"""``build``, ``push``, ``deploy``, ``rollback``, ``smoke``, ``status``: shipping the app."""
+"""Shipping the app: ``build``, ``push``, ``deploy``, ``rollback``, ``smoke``, ``status``,
+``restore``, ``lock``, ``provision``, ``destroy``."""
 import argparse
+from pathlib import Path
 
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
-from pipeline.ship import deploy, images, push
+from pipeline.ship import deploy, destroy, images, push
 
 ORDER = 60
 # Every command here runs Ansible or the docker SDK.
@@ -46,6 +48,9 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                                     "from -> to, pending migrations, what restarts")
     deploy_parser.add_argument("--json", action="store_true",
                                help="with --plan: print the plan as one JSON object")
+    deploy_parser.add_argument("--json-file", type=Path, metavar="FILE",
+                               help="with --plan: print the plan as text and also write it as "
+                                    "JSON to FILE (one planning run for both)")
     deploy_parser.add_argument("--allow-contract", action="store_true",
                                help="run a migration marked as a contract step (the serving "
                                     "release cannot run on its schema)")
@@ -112,13 +117,28 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     _environment(provision)
     provision.set_defaults(handler=lambda config, args: deploy.provision(config,
                                                                          args.environment))
+    destroy_parser = subparsers.add_parser(
+        "destroy", help="remove an environment's stack: containers, network (data: --volumes)",
+        description="Run ansible/destroy.yml on ENV's hosts: remove every container of the "
+                    "stack (releases, database, proxy, monitoring) and its network, and print "
+                    "what went. Images and the registry stay. Any ENV but local needs --yes.")
+    _environment(destroy_parser)
+    destroy_parser.add_argument("--volumes", action="store_true",
+                                help="also remove the data: the stack's volumes (database, "
+                                     "Prometheus, Alertmanager) and stack_dir (secrets, "
+                                     "backups, release records)")
+    destroy_parser.add_argument("--yes", action="store_true",
+                                help="confirm: needed for every environment but local")
+    destroy_parser.set_defaults(handler=lambda config, args: destroy.destroy(
+        config, args.environment, args.volumes, args.yes))
 
 
 def _deploy(config: Config, args: argparse.Namespace) -> None:
-    if args.json and not args.plan:
-        raise InputError("--json goes with --plan")
+    for given, option in ((args.json, "--json"), (args.json_file, "--json-file")):
+        if given and not args.plan:
+            raise InputError(f"{option} goes with --plan")
     deploy.deploy(config, args.environment, plan=args.plan, as_json=args.json,
-                  allow_contract=args.allow_contract)
+                  allow_contract=args.allow_contract, json_file=args.json_file)
 
 
 def _rollback(config: Config, args: argparse.Namespace) -> None:

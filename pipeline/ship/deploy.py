@@ -21,6 +21,7 @@ from typing import Any
 from pipeline.core import output
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError, PipelineError
+from pipeline.core.files import write_atomic
 from pipeline.core.version import Version, read_version
 from pipeline.ship import ansible, process
 from pipeline.ship.settings import ShipSettings
@@ -137,8 +138,9 @@ class Environment:
 
 
 def deploy(config: Config, environment: str, plan: bool = False, as_json: bool = False,
-           allow_contract: bool = False) -> None:
-    """Deploy this checkout's version to ``environment`` (``plan``: say what would change)."""
+           allow_contract: bool = False, json_file: Path | None = None) -> None:
+    """Deploy this checkout's version to ``environment`` (``plan``: say what would change;
+    ``json_file``: also write the plan there as JSON, from the same planning run)."""
     env = Environment(config, environment)
     version = read_version(config)
     extra: dict[str, Any] = {**deploy_vars(env.settings, version, deploy_id(),
@@ -147,7 +149,7 @@ def deploy(config: Config, environment: str, plan: bool = False, as_json: bool =
     if plan:
         found = env.report("plan.yml", extra, f"planning the deploy of build {version.build} "
                                               f"to {environment}")
-        print_plan(found["plan"], as_json)
+        print_plan(found["plan"], as_json, json_file)
         return
     url_file = config.reports_dir / f"url-{environment}.txt"
     url_file.unlink(missing_ok=True)
@@ -187,9 +189,13 @@ def plan_lines(plan: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def print_plan(plan: Mapping[str, Any], as_json: bool) -> None:
-    """Print the plan, as text or as one JSON object."""
-    print(json.dumps(plan, indent=1, sort_keys=True) if as_json else "\n".join(plan_lines(plan)))
+def print_plan(plan: Mapping[str, Any], as_json: bool, json_file: Path | None = None) -> None:
+    """Print the plan, as text or as one JSON object; ``json_file`` also gets the JSON, written
+    at once (Jenkins shows the text in its prompt and archives the file)."""
+    as_text = json.dumps(plan, indent=1, sort_keys=True)
+    if json_file is not None:
+        write_atomic(json_file, as_text + "\n")
+    print(as_text if as_json else "\n".join(plan_lines(plan)))
 
 
 def provision(config: Config, environment: str) -> None:

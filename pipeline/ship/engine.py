@@ -1,5 +1,5 @@
 """The Docker engine, through the docker SDK, and the few calls every shipping stage shares."""
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import docker
@@ -37,11 +37,14 @@ def split_reference(reference: str) -> tuple[str, str]:
 
 
 def try_pull(client: docker.DockerClient, reference: str) -> bool:
-    """Pull ``reference``; False (not an error) when no registry can give it."""
+    """Pull ``reference``, showing per-layer progress; False (not an error) when no registry
+    can give it."""
     repository, tag = split_reference(reference)
     try:
-        client.images.pull(repository, tag=tag)
-    except (APIError, ImageNotFound):
+        chunks = client.api.pull(repository, tag=tag, stream=True, decode=True)
+        for _ in stream_progress(chunks, f"docker pull {reference}"):
+            pass
+    except (APIError, ImageNotFound, StageFailed):
         return False
     return True
 
@@ -57,15 +60,58 @@ def pick_base_image(client: docker.DockerClient, wanted: str, fallback: str) -> 
                       "is missing; build it with `make provision`")
 
 
+class LayerProgress:
+    """The engine's per-layer progress as lines a console without a terminal reads well.
+
+    The engine sends a line per layer many times a second (``Pushing [==>   ] 1.2MB/5MB``), made
+    for a terminal that redraws it. Here each layer says each new state once, and while a state
+    carries a size, its progress at most every ``STEP`` percent: a bounded number of lines per
+    layer, whatever its size.
+    """
+
+    STEP = 25
+
+    def __init__(self) -> None:
+        self.states: dict[str, tuple[str, int]] = {}
+
+    def line(self, chunk: Mapping[str, Any]) -> str | None:
+        """What to print for one chunk of a push or pull, or None to say nothing."""
+        status = str(chunk.get("status", ""))
+        layer = chunk.get("id")
+        if not status:
+            return None
+        if not layer:
+            return status
+        detail = chunk.get("progressDetail") or {}
+        current, total = detail.get("current"), detail.get("total")
+        state, reported = self.states.get(layer, ("", -1))
+        if status != state:
+            reported = -1
+        if isinstance(current, int) and isinstance(total, int) and total > 0:
+            step = min(current * 100 // total, 100) // self.STEP * self.STEP
+            if step <= reported:
+                return None
+            self.states[layer] = (status, step)
+            return f"{layer}: {status} {step}% of {total / 1_000_000:.1f}MB"
+        if status == state:
+            return None
+        self.states[layer] = (status, reported)
+        return f"{layer}: {status}"
+
+
 def stream_progress(chunks: Iterable[dict[str, Any]], action: str) -> Iterator[dict[str, Any]]:
-    """Print the engine's progress lines as they come; an error chunk fails the stage."""
+    """Print the engine's progress as it comes (build output as is; push and pull per layer,
+    see ``LayerProgress``); an error chunk fails the stage in one line."""
+    layers = LayerProgress()
     for chunk in chunks:
         if "error" in chunk:
-            raise StageFailed(f"{action} failed: {str(chunk['error']).strip()}")
+            reason = " ".join(str(chunk["error"]).split())
+            raise StageFailed(f"{action} failed: {reason}")
         text = chunk.get("stream")
         if text:
             print(text, end="", flush=True)
-        elif "status" in chunk and "progressDetail" not in chunk:
-            detail = f" {chunk['id']}" if "id" in chunk else ""
-            print(f"{chunk['status']}{detail}", flush=True)
+        else:
+            line = layers.line(chunk)
+            if line is not None:
+                print(line, flush=True)
         yield chunk

@@ -34,9 +34,10 @@ def image_tags(version: Version, commit: str) -> tuple[str, ...]:
 
 def build_args(version: Version, commit: str, built_at: str, base: str,
                source: str) -> dict[str, str]:
-    """The Dockerfile's arguments: the base and what the image bakes about itself."""
-    return {"BASE_IMAGE": base, "APP_VERSION": str(version), "APP_COMMIT": commit,
-            "APP_BUILT_AT": built_at, "APP_SOURCE": source}
+    """The Dockerfile's arguments: the base and what the image bakes about itself (the build
+    number apart, so the app, which cannot import this package, never parses the version)."""
+    return {"BASE_IMAGE": base, "APP_VERSION": str(version), "APP_BUILD": str(version.build),
+            "APP_COMMIT": commit, "APP_BUILT_AT": built_at, "APP_SOURCE": source}
 
 
 def current_commit(config: Config) -> str:

@@ -25,9 +25,8 @@ HARNESS = HERE / "harness.groovy"
 VERSION = "1.4.0+build.42"
 PLAN = "production: app-1, app-2 visitors:1.3.0-build.41 -> visitors:1.4.0-build.42\n" \
        "migrations: 1 pending (e75588bf2531 -> 4c1f0a7d9b21, additive)"
-PLAN_JSON = '{"environment": "production", "hosts": [], "migrations": {}, "restarts": []}'
-_OUTPUTS = {"pipeline version": VERSION + "\n", "--plan --json": PLAN_JSON + "\n",
-            "--plan": PLAN + "\n"}
+PLAN_JSON = "reports/plan-production.json"
+_OUTPUTS = {"pipeline version": VERSION + "\n", "--plan": PLAN + "\n"}
 
 SETTINGS = JobSettings.from_config(config.load(ROOT))
 DEFINITION = define(SETTINGS)

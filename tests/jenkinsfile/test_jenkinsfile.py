@@ -9,7 +9,7 @@ from tests.jenkinsfile.conftest import (DEPLOY_JOB, JENKINSFILE, MAIN, PLAN, PLA
 
 QUALITY = ["lint", "typecheck", "test"]
 DEPLOY_ALL = [*QUALITY, "version build", "version", "build", "push", "deploy staging",
-              "smoke staging", "deploy production --plan --json", "deploy production --plan",
+              "smoke staging", f"deploy production --plan --json-file {PLAN_JSON}",
               "deploy production", "smoke production"]
 DEPLOYING = ("version build", "build", "push", "deploy", "smoke")
 BRANCH_BUILDS = ["feature_branch", "pull_request", "pull_request_from_main"]
@@ -159,21 +159,21 @@ def test_the_prompt_shows_the_short_plan_and_the_json_plan_is_an_artifact(
     build = builds["deploy_approved"]
     (approval,) = build.steps("input")
     assert approval["message"] == (f"Deploy {VERSION} to production?\n\n{PLAN}\n\n"
-                                   "The plan as JSON: reports/plan-production.json in this "
-                                   "build's artifacts.")
-    (written,) = build.steps("writeFile")
-    assert (written["file"], written["text"]) == ("reports/plan-production.json",
-                                                  PLAN_JSON + "\n")
-    assert written["stage"] == "Plan production"
-    archived = [call["artifacts"] for call in build.steps("archiveArtifacts")]
-    assert "reports/plan-production.json" in archived
+                                   f"The plan as JSON: {PLAN_JSON} in this build's artifacts.")
+    (planned,) = [call for call in build.steps("sh") if "--plan" in call["script"]]
+    assert planned["script"].endswith(f"deploy production --plan --json-file {PLAN_JSON}")
+    assert planned["stage"] == "Plan production"
+    assert not build.steps("writeFile"), "the pipeline writes the JSON plan itself"
+    archived = [call for call in build.steps("archiveArtifacts")
+                if call["artifacts"] == PLAN_JSON]
+    assert [call["stage"] for call in archived] == ["Plan production"]
 
 
 @pytest.mark.parametrize("scenario", ["deploy_refused", "deploy_timed_out"])
 def test_no_production_deploy_without_approval(builds: dict[str, Build], scenario: str) -> None:
     build = builds[scenario]
     assert build.result == "ABORTED"
-    assert build.pipeline_calls()[-1] == "deploy production --plan"
+    assert build.pipeline_calls()[-1] == f"deploy production --plan --json-file {PLAN_JSON}"
     assert "deploy staging" in build.pipeline_calls()
     assert "not approved" in (build.description or "")
     assert len(build.steps("input")) == 1

@@ -35,6 +35,7 @@ def test_build_args_bake_version_commit_time_and_base() -> None:
     args = images.build_args(Version(0, 2, 0, 9), "abc", "2026-11-23T08:00:00+00:00",
                              "pipeline/python:3.11-bookworm", "https://example.org/repo")
     assert args == {"BASE_IMAGE": "pipeline/python:3.11-bookworm", "APP_VERSION": "0.2.0+build.9",
+                    "APP_BUILD": "9",
                     "APP_COMMIT": "abc", "APP_BUILT_AT": "2026-11-23T08:00:00+00:00",
                     "APP_SOURCE": "https://example.org/repo"}
 
