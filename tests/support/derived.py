@@ -14,7 +14,8 @@ def derived_image(base: str, target: str, build: int, dockerfile_tail: str,
     """Tag ``target``: ``base`` reporting build ``build``, plus ``files`` and a Dockerfile tail."""
     lines = [f"FROM {base}", "USER root",
              *(f"COPY {name} /srv/{name}" for name in files or {}),
-             f"ENV APP_VERSION=0.1.0+build.{build}", "USER 10001:10001", dockerfile_tail]
+             f"ENV APP_VERSION=0.1.0+build.{build} APP_BUILD={build}", "USER 10001:10001",
+             dockerfile_tail]
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as archive:
         for name, text in {"Dockerfile": "\n".join(lines) + "\n", **(files or {})}.items():
