@@ -182,6 +182,27 @@ def test_build_1_is_pushed_with_the_login_and_served_by_both_app_hosts(
     assert status["lock"] is None
 
 
+def test_prometheus_on_the_monitoring_host_scrapes_every_host_and_both_app_releases(
+        fleet: FleetStack, first: subprocess.CompletedProcess[str]) -> None:
+    assert first.returncode == 0, output(first)
+    expected = {("alertmanager", "proxy-1"), ("prometheus", "proxy-1"), ("nginx", "proxy-1"),
+                ("postgres", "db-1"), ("app", "app-1"), ("app", "app-2"),
+                *(("node", host) for host in ("proxy-1", "app-1", "app-2", "db-1"))}
+    url = f"http://{fleet.addresses['proxy-1']}:9090/api/v1/targets?state=active"
+    deadline = time.monotonic() + 120
+    while True:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            targets = json.load(response)["data"]["activeTargets"]
+        up = {(target["labels"]["job"], target["labels"]["instance"]) for target in targets
+              if target["health"] == "up"}
+        if expected <= up or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert expected <= up, sorted(expected - up)
+    alerts = served(fleet)["alerts"]
+    assert alerts["enabled"] and not alerts["error"], alerts
+
+
 def test_build_2_rolls_out_under_load_without_a_failed_request(
         fleet: FleetStack, second: tuple[subprocess.CompletedProcess[str], LoadResult]) -> None:
     result, load = second
