@@ -56,8 +56,8 @@ $(JENKINSFILE_LINT): tests/jenkinsfile/package.json tests/jenkinsfile/package-lo
 pipeline: gate-deps provision ## run the whole pipeline as Jenkins does: lint ... deploy to local
 	$(PY) -m pipeline run
 
-provision: setup ## prepare this machine for deploys: Docker engine, registry, base images
-	$(PY) -m pipeline provision local
+provision: setup ## prepare this machine for deploys, unless it is as the last provision left it (FORCE=1: anyway)
+	$(PY) -m pipeline provision local $(if $(FORCE),,--if-changed)
 
 deploy: pipeline ## the main job: prepare this machine, run the whole pipeline, print the URL
 	@echo "build $$($(PY) -m pipeline version) serves at $$(cat reports/url-local.txt)"

@@ -3,11 +3,11 @@
 On a fresh copy of this checkout's tracked files (no mypy cache, no wheelhouse, no coverage
 data: as after a clone), on a machine that already has the base images (`make provision`):
 
-- first: ``pipeline provision`` of the stack (its database and proxy made, as `make deploy`
-  does on a machine where nothing was deployed), then ``pipeline run`` (every stage, lint to
-  deploy);
-- again: both again on the same copy, caches warm (provision changes nothing), build N+1
-  replacing build N.
+- first: ``pipeline provision --if-changed`` of the stack (its database and proxy made, as
+  `make deploy` does on a machine where nothing was deployed), then ``pipeline run`` (every
+  stage, lint to deploy);
+- again: both again on the same copy, caches warm (provision finds every host as it left
+  them and is skipped), build N+1 replacing build N.
 
 Each run deploys to an isolated stack (tests.support.stack: its own containers, port, image
 name and version file), so neither this checkout nor the `local` deployment is touched.
@@ -64,8 +64,8 @@ def deploy_like_make(checkout: Path, stack: ShipStack, logs: Path) -> dict[str, 
     """What `make deploy` runs: provision, then every stage; seconds of each and the total."""
     logs.mkdir()
     cpu = cpu_seconds()
-    provision = timed(stack.command("provision", stack.environment), checkout, stack.env(),
-                      logs / "provision.log")
+    provision = timed(stack.command("provision", stack.environment, "--if-changed"), checkout,
+                      stack.env(), logs / "provision.log")
     run = timed(stack.command("run"), checkout, stack.env(), logs / "run.log")
     records = json.loads((stack.reports / "pipeline.json").read_text(encoding="utf-8"))
     stages = {record["name"]: record["seconds"] for record in records["stages"]}

@@ -6,6 +6,7 @@ from pathlib import Path
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.ship import deploy, destroy, images, push
+from pipeline.ship import provision as provisioning
 
 ORDER = 60
 # Every command here runs Ansible or the docker SDK.
@@ -113,10 +114,16 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         "provision", help="prepare an environment's hosts for deploys",
         description="Run ansible/provision.yml: install and start the Docker engine, the "
                     "image registry (on the registry group's hosts) and the base images, built "
-                    "from Debian's packages when no registry has them.")
+                    "from Debian's packages when no registry has them, the database, the proxy "
+                    "and the monitoring.")
     _environment(provision)
-    provision.set_defaults(handler=lambda config, args: deploy.provision(config,
-                                                                         args.environment))
+    provision.add_argument(
+        "--if-changed", action="store_true",
+        help="first ask every host whether it is as its last provision left it (same "
+             "playbooks, roles and inventory; same containers running); skip when all are "
+             "(make deploy does this)")
+    provision.set_defaults(handler=lambda config, args: provisioning.provision(
+        config, args.environment, args.if_changed))
     destroy_parser = subparsers.add_parser(
         "destroy", help="remove an environment's stack: containers, network (data: --volumes)",
         description="Run ansible/destroy.yml on ENV's hosts: remove every container of the "

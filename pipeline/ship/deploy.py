@@ -198,13 +198,6 @@ def print_plan(plan: Mapping[str, Any], as_json: bool, json_file: Path | None = 
     print(as_text if as_json else "\n".join(plan_lines(plan)))
 
 
-def provision(config: Config, environment: str) -> None:
-    """Prepare ``environment``'s hosts: Docker engine, registry, base images, database, proxy."""
-    env = Environment(config, environment)
-    result = env.run("provision.yml", {}, f"provisioning {environment}")
-    print(f"provisioned {environment}: {result.changed()} changes")
-
-
 def rollback(config: Config, environment: str, to_build: int | None = None,
              allow_schema: bool = False) -> None:
     """Switch ``environment`` back to the previous successful release (or ``to_build``)."""
