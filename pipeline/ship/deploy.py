@@ -114,16 +114,21 @@ class Environment:
                                     quiet=quiet)
 
     def run_locked(self, playbook: str, extra: dict[str, Any], what: str) -> None:
-        """Run a playbook that takes the deploy lock, and free the lock whatever happens."""
+        """Run a playbook that takes the deploy lock, and free the lock whatever happens.
+
+        The playbook's last play frees it (unlock.yml); when the run stops before, failing or
+        terminated, it is freed here.
+        """
         extra = {"deploy_id": deploy_id(), "deploy_holder": holder(),
                  "deploy_process": process.identity(), **extra}
         try:
             with _freed_on_sigterm():
                 self.run(playbook, extra, what)
-        finally:
+        except BaseException:
             with _freed_on_sigterm():
                 self.run("unlock.yml", {"deploy_id": extra["deploy_id"]},
                          f"freeing the deploy lock of {self.name}", log=False)
+            raise
 
     def report(self, playbook: str, extra: Mapping[str, object], what: str
                ) -> dict[str, Any]:
