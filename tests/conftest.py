@@ -23,8 +23,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def provisioned() -> None:
-    """This machine ready to deploy to, once a session: `pipeline provision local` (Docker
-    engine, registry on 127.0.0.1:5000, base images from Debian's packages, the local stack)."""
-    result = subprocess.run([sys.executable, "-m", "pipeline", "provision", "local"],
+    """This machine ready to deploy to, once a session: `pipeline provision local --if-changed`
+    (Docker engine, registry on 127.0.0.1:5000, base images from Debian's packages, the local
+    stack), as `make deploy` runs it: whole on a new machine, skipped where nothing changed."""
+    result = subprocess.run([sys.executable, "-m", "pipeline", "provision", "local",
+                             "--if-changed"],
                             cwd=ROOT, text=True, capture_output=True, check=False, timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
