@@ -69,5 +69,6 @@ def request_engine(settings: Settings) -> Engine:
         options["connect_args"] = {**options["connect_args"], "prepare_threshold": 0}
         if not settings.visit_synchronous_commit:
             options["connect_args"]["options"] = "-c synchronous_commit=off"
+    # In autocommit mode no transaction outlives a statement: nothing to roll back on return.
     return prepare_engine(create_engine(settings.database_url, isolation_level="AUTOCOMMIT",
-                                        **options))
+                                        pool_reset_on_return=None, **options))

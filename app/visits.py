@@ -69,6 +69,16 @@ RECORDERS: dict[str, Callable[[Any, str], VisitCount]] = {
     "postgresql": record_postgresql, "sqlite": record_sqlite}
 
 
+def visit_cursor(connection: PoolProxiedConnection) -> Any:
+    """The connection's cursor for visits: made on its first visit, then kept in the pool's
+    record of it (SQLAlchemy clears that when the connection is replaced). A new cursor per
+    visit cost about 20 us more than the statement's 70 us of driver time."""
+    cursor = connection.info.get("visit_cursor")
+    if cursor is None:
+        cursor = connection.info["visit_cursor"] = connection.cursor()
+    return cursor
+
+
 class VisitCounter:
     """Records visits through ``engine``, which must be in autocommit mode."""
 
@@ -88,7 +98,7 @@ class VisitCounter:
         except self.driver_error as error:
             raise self.failure(error) from error
         try:
-            return self.recorder(connection.cursor(), ip)
+            return self.recorder(visit_cursor(connection), ip)
         except self.driver_error as error:
             raise self.failure(error, connection) from error
         finally:

@@ -2,8 +2,9 @@
 
 gunicorn (app/gunicorn.conf.py, as deployed) serves the app on 127.0.0.1 against a throwaway
 PostgreSQL cluster with its default, durable settings (or BENCH_DATABASE_URL's server); wrk
-loads it for a bounded time per scenario. Then a fixed number of concurrent requests counts
-lost updates (must be 0) and the counter row is checked against ``count(*)`` (drift, must be 0).
+loads it for a bounded time per scenario, after an uncounted second of each. Then a fixed
+number of concurrent requests counts lost updates (must be 0) and the counter row is checked
+against ``count(*)`` (drift, must be 0).
 Everything runs on this machine: load, server and database share its cores.
 
 With ``--legacy DIR`` (or BENCH_LEGACY_APP), a checkout of the legacy app is served the same
@@ -38,6 +39,7 @@ from bench.app_throughput.wrk import (NEW_VISITORS_SCRIPT, returning_visitors_sc
 BUILD_ENV = {"APP_VERSION": "0.0.0+build.0", "APP_COMMIT": "bench"}
 HAMMERED_CLIENT = "192.0.2.77"
 LEGACY_REVISION = "e75588bf2531"
+WARMUP_SECONDS = 1
 
 
 def scenarios(rows: int) -> list[tuple[str, str, str | None]]:
@@ -177,6 +179,12 @@ def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
     sides = [(APP, app, scenarios(rows))]
     if legacy is not None:
         sides.append((LEGACY, legacy, [s for s in scenarios(rows) if s[0] == PAGE]))
+    # Not counted: a fresh server's first runs (cold caches and connection pools) measured
+    # half the rate of the next ones, which skewed the first pair of every ratio.
+    for _, server, runs in sides:
+        for _, path, script in runs:
+            run_wrk(server.url + path, WARMUP_SECONDS, args.connections,
+                    min(2, args.connections), script)
     for _ in range(args.repeats):
         for side, server, runs in sides:
             serving = database | ({server.process.pid} if server.process else set())
