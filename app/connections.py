@@ -55,7 +55,7 @@ def prepare_engine(engine: Engine) -> Engine:
 
 
 def request_engine(settings: Settings) -> Engine:
-    """The autocommit engine of the request path; PostgreSQL prepares each statement once.
+    """The autocommit engine of the request path (app/visits.py prepares its statement).
 
     With VISIT_SYNCHRONOUS_COMMIT=off its sessions commit without waiting for the WAL flush
     (PostgreSQL's asynchronous commit): a visit holds its visitor row's lock for microseconds
@@ -66,9 +66,9 @@ def request_engine(settings: Settings) -> Engine:
     """
     options = engine_options(settings)
     if settings.database_url.get_backend_name() == "postgresql":
-        options["connect_args"] = {**options["connect_args"], "prepare_threshold": 0}
         if not settings.visit_synchronous_commit:
-            options["connect_args"]["options"] = "-c synchronous_commit=off"
+            options["connect_args"] = {**options["connect_args"],
+                                       "options": "-c synchronous_commit=off"}
     # In autocommit mode no transaction outlives a statement: nothing to roll back on return.
     return prepare_engine(create_engine(settings.database_url, isolation_level="AUTOCOMMIT",
                                         pool_reset_on_return=None, **options))

@@ -1,4 +1,5 @@
 """Pooled connections that died are replaced without failing a visit, and without a query."""
+import threading
 import time
 from pathlib import Path
 
@@ -6,6 +7,7 @@ import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import Engine, text
+from werkzeug.test import TestResponse
 
 from app import create_app
 from app.database import db
@@ -54,6 +56,39 @@ def test_a_connection_lost_during_a_visit_is_dropped_from_the_pool(tmp_path: Pat
     driver_connection.close()  # dies behind the pool's back
     assert client.get("/", environ_base=PEER).status_code == 503
     assert client.get("/", environ_base=PEER).status_code == 200
+
+
+def visit_waiting_for_its_row(admin: psycopg.Connection[tuple[int]]) -> int:
+    """The pid of the session waiting on a row lock (the visit), once there is one."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        row = admin.execute("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND datname = current_database()").fetchone()
+        if row:
+            return row[0]
+        time.sleep(0.02)
+    raise AssertionError("the visit never waited for its row")
+
+
+@pytest.mark.slow
+def test_a_session_ended_during_a_visit_is_a_503_and_is_replaced(postgres_url: str) -> None:
+    app = create_app({"DATABASE_URL": postgres_url, **BUILD_ENV})
+    migrate_to(app)
+    client = app.test_client()
+    assert client.get("/", environ_base=PEER).status_code == 200
+    responses: list[TestResponse] = []
+    with psycopg.connect(libpq_url(postgres_url)) as admin:
+        admin.execute("SELECT 1 FROM visitor WHERE ip = %s FOR UPDATE", [PEER["REMOTE_ADDR"]])
+        visit = threading.Thread(target=lambda: responses.append(
+            client.get("/", environ_base=PEER)))
+        visit.start()
+        admin.execute("SELECT pg_terminate_backend(%s)", [visit_waiting_for_its_row(admin)])
+        visit.join(10)
+        admin.rollback()
+    assert [response.status_code for response in responses] == [503]
+    again = client.get("/", environ_base=PEER)
+    assert again.status_code == 200
+    assert '<strong id="visits">2</strong>' in again.get_data(as_text=True)
 
 
 def session_synchronous_commit(engine: Engine) -> tuple[str, str]:
