@@ -113,7 +113,8 @@ class Environment:
                                     what, log_file=self.log(playbook) if log else None,
                                     quiet=quiet)
 
-    def run_locked(self, playbook: str, extra: dict[str, Any], what: str) -> None:
+    def run_locked(self, playbook: str, extra: Mapping[str, object], what: str,
+                   quiet: bool = False) -> None:
         """Run a playbook that takes the deploy lock, and free the lock whatever happens.
 
         The playbook's last play frees it (unlock.yml); when the run stops before, failing or
@@ -123,21 +124,23 @@ class Environment:
                  "deploy_process": process.identity(), **extra}
         try:
             with _freed_on_sigterm():
-                self.run(playbook, extra, what)
+                self.run(playbook, extra, what, quiet=quiet)
         except BaseException:
             with _freed_on_sigterm():
                 self.run("unlock.yml", {"deploy_id": extra["deploy_id"]},
-                         f"freeing the deploy lock of {self.name}", log=False)
+                         f"freeing the deploy lock of {self.name}", log=False, quiet=quiet)
             raise
 
-    def report(self, playbook: str, extra: Mapping[str, object], what: str
-               ) -> dict[str, Any]:
+    def report(self, playbook: str, extra: Mapping[str, object], what: str,
+               locked: bool = False) -> dict[str, Any]:
         """Run a playbook that writes JSON files into a directory; return them by name.
 
         Its output goes to the log only: what it reports is the JSON, printed by the caller.
+        ``locked``: the playbook takes the deploy lock (see ``run_locked``).
         """
         with tempfile.TemporaryDirectory(prefix="pipeline-report-") as work:
-            self.run(playbook, {**extra, "report_dir": work}, what, quiet=True)
+            run = self.run_locked if locked else self.run
+            run(playbook, {**extra, "report_dir": work}, what, quiet=True)
             return {path.stem: json.loads(path.read_text(encoding="utf-8"))
                     for path in sorted(Path(work).glob("*.json"))}
 

@@ -1,8 +1,9 @@
 """``pipeline destroy ENV``: remove what provision and deploys started for ENV's stack.
 
 ansible/destroy.yml does it host by host (so it works for the fleet and real servers as for
-this machine) and reports what it removed; this module asks for a confirmation where one is
-due and prints that report. Data (volumes, ``stack_dir``) goes only when asked for; images
+this machine), under the deploy lock (never in the middle of a deploy, a rollback or a
+restore), and reports what it removed; this module asks for a confirmation where one is due
+and prints that report. Data (volumes, ``stack_dir``) goes only when asked for; images
 and the registry always stay (they are caches).
 """
 from collections.abc import Mapping
@@ -20,10 +21,11 @@ REMOVED_KINDS = {"containers": "container", "networks": "network", "volumes": "v
 
 
 def removed_lines(report: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """One line per thing removed, ``HOST: removed KIND NAME``, hosts in order."""
+    """One line per thing removed, ``HOST: removed KIND NAME``, hosts in order (the hosts'
+    reports are ``host-NAME``; unlock.yml's report of the freed lock is not one)."""
     return [f"{host['host']}: removed {one} {name}"
-            for _, host in sorted(report.items()) for kind, one in REMOVED_KINDS.items()
-            for name in host[kind]]
+            for key, host in sorted(report.items()) if key.startswith("host-")
+            for kind, one in REMOVED_KINDS.items() for name in host[kind]]
 
 
 def destroy(config: Config, environment: str, volumes: bool = False,
@@ -34,7 +36,8 @@ def destroy(config: Config, environment: str, volumes: bool = False,
         data = " and data" if volumes else ""
         raise InputError(f"destroying removes {env.name}'s containers{data}: confirm with --yes")
     report = env.report("destroy.yml", {"destroy_volumes": volumes},
-                        f"destroying {env.name}" + (" with its data" if volumes else ""))
+                        f"destroying {env.name}" + (" with its data" if volumes else ""),
+                        locked=True)
     lines = removed_lines(report)
     print("\n".join(lines) if lines else f"{env.name}: nothing to remove")
     return lines

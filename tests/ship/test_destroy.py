@@ -6,11 +6,13 @@ with the first one's, which must survive. Its environment runs from an inventory
 (tests/support/stack.py), never the machine's `local` one.
 """
 import io
+import json
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +129,26 @@ def test_volumes_removes_the_data_too(stacks: Stacks) -> None:
     assert result.stdout.splitlines()[-4:] == [
         *(f"localhost: removed volume {stacks.name}-{volume}" for volume in VOLUMES),
         f"localhost: removed directory {stacks.target.state_dir}"]
+
+
+@pytest.mark.slow
+def test_a_deploy_holding_the_lock_refuses_the_destroy_and_nothing_changes(
+        stacks: Stacks) -> None:
+    before = (stacks.containers(), stacks.networks(), stacks.volumes())
+    held = {"owner": "another-run", "holder": "ann@ci (pid 1)", "build": "7",
+            "acquired_at": "2026-11-24T04:00:00Z", "expires_at": "later",
+            "expires": time.time() + 600, "token": 1, "process": {}}
+    stacks.target.lock_file.write_text(json.dumps(held))
+    try:
+        result = stacks.target.pipeline("destroy", stacks.target.environment, "--volumes",
+                                        "--yes")
+        assert result.returncode == 1
+        assert "another deploy holds the lock: ann@ci (pid 1), build 7" in result.stderr
+        assert result.stdout == ""
+        assert (stacks.containers(), stacks.networks(), stacks.volumes()) == before
+        assert json.loads(stacks.target.lock_file.read_text())["owner"] == "another-run"
+    finally:
+        stacks.target.lock_file.unlink(missing_ok=True)
 
 
 @pytest.mark.slow
