@@ -100,6 +100,17 @@ def first(fleet: FleetStack) -> subprocess.CompletedProcess[str]:
     return fleet.pipeline("run", "--stages", "build,push,deploy")
 
 
+def deploy_derived(fleet: FleetStack, build: int, dockerfile_tail: str
+                   ) -> tuple[subprocess.CompletedProcess[str], LoadResult]:
+    """Build ``build``: the previous build's image reporting ``build``, plus
+    ``dockerfile_tail``, pushed, then deployed under load through the proxy."""
+    derived_image(fleet.image(build - 1), fleet.image(build), build, dockerfile_tail)
+    fleet.set_build(build)
+    pushed = fleet.pipeline("push")
+    assert pushed.returncode == 0, output(pushed)
+    return under_load(fleet, "deploy", "fleet")
+
+
 @pytest.fixture(scope="module")
 def second(fleet: FleetStack, first: subprocess.CompletedProcess[str]
            ) -> tuple[subprocess.CompletedProcess[str], LoadResult]:
@@ -107,22 +118,14 @@ def second(fleet: FleetStack, first: subprocess.CompletedProcess[str]
     assert first.returncode == 0, output(first)
     with urllib.request.urlopen(fleet.url("/"), timeout=10):
         pass  # a visit, so the database has a row to back up and restore
-    derived_image(fleet.image(1), fleet.image(2), 2, "")
-    fleet.set_build(2)
-    pushed = fleet.pipeline("push")
-    assert pushed.returncode == 0, output(pushed)
-    return under_load(fleet, "deploy", "fleet")
+    return deploy_derived(fleet, 2, "")
 
 
 @pytest.fixture(scope="module")
 def unhealthy(fleet: FleetStack, second: tuple[subprocess.CompletedProcess[str], LoadResult]
               ) -> tuple[subprocess.CompletedProcess[str], LoadResult]:
     """Build 3: an image whose healthcheck never passes."""
-    derived_image(fleet.image(2), fleet.image(3), 3, NEVER_HEALTHY)
-    fleet.set_build(3)
-    pushed = fleet.pipeline("push")
-    assert pushed.returncode == 0, output(pushed)
-    return under_load(fleet, "deploy", "fleet")
+    return deploy_derived(fleet, 3, NEVER_HEALTHY)
 
 
 @pytest.fixture(scope="module")
