@@ -19,9 +19,8 @@ run with ``PGconn.exec_prepared`` (psycopg's documented ``pq`` module): one bloc
 which gives up the GIL once for the whole round trip. A cursor's execute drives the protocol
 from Python in several steps with a wait on the socket between them. Measured with 4 threads,
 each visiting over its own connection: 34 us of client CPU per visit against 77 to 92 us
-through a cursor (with 1 thread: 35 against 60), and under gunicorn the cursor's path showed
-several times more futex calls (threads handing the GIL over). The visit still takes its
-connection from SQLAlchemy's pool, and its failures are raised as SQLAlchemy's.
+through a cursor (with 1 thread: 35 against 60). The visit still takes its connection from
+SQLAlchemy's pool, and its failures are raised as SQLAlchemy's.
 """
 from dataclasses import dataclass
 from typing import Any, Callable, cast
