@@ -114,8 +114,10 @@ def counter_drift(url: str) -> int:
 def print_run(side: str, rows: int, name: str, run: Run) -> None:
     result = run.wrk
     cpu = "-" if run.cpu_us is None else f"{run.cpu_us:.0f}"
+    database = "-" if run.database_us is None else f"{run.database_us:.0f}"
     print(f"{side:<7} {rows:>9} {name:<16} {result.requests_per_second:>9.1f} "
-          f"{result.p99_ms:>9.1f} {result.requests:>9} {result.errors:>7} {cpu:>8}", flush=True)
+          f"{result.p99_ms:>9.1f} {result.requests:>9} {result.errors:>7} {cpu:>8} "
+          f"{database:>7}", flush=True)
 
 
 def print_total_cost(url: str, rows: int) -> None:
@@ -163,13 +165,19 @@ def legacy_server(args: argparse.Namespace, url: str) -> Iterator[GunicornServer
 
 
 def measured_run(args: argparse.Namespace, server: GunicornServer, path: str,
-                 script: str | None, serving: set[int]) -> Run:
-    """One wrk run, with the CPU spent per request by the ``serving`` processes' trees."""
-    before = children_cpu(serving)
+                 script: str | None, database: set[int]) -> Run:
+    """One wrk run, with the CPU spent per request by the app's and the ``database``'s
+    process trees, and by the database's alone."""
+    app = {server.process.pid} if server.process else set()
+    app_before, database_before = children_cpu(app), children_cpu(database)
     result = run_wrk(server.url + path, args.seconds, args.connections,
                      min(2, args.connections), script)
-    spent = children_cpu(serving) - before
-    return Run(result, 1e6 * spent / result.requests if result.requests else None)
+    app_spent = children_cpu(app) - app_before
+    database_spent = children_cpu(database) - database_before
+    if not result.requests:
+        return Run(result)
+    return Run(result, 1e6 * (app_spent + database_spent) / result.requests,
+               1e6 * database_spent / result.requests if database else None)
 
 
 def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
@@ -187,9 +195,8 @@ def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
                     min(2, args.connections), script)
     for _ in range(args.repeats):
         for side, server, runs in sides:
-            serving = database | ({server.process.pid} if server.process else set())
             for name, path, script in runs:
-                run = measured_run(args, server, path, script, serving)
+                run = measured_run(args, server, path, script, database)
                 results.setdefault((side, rows, name), []).append(run)
                 print_run(side, rows, name, run)
 
@@ -212,8 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"VISIT_SYNCHRONOUS_COMMIT={args.visit_synchronous_commit}"
                   + (f"; legacy app: {args.legacy}" if legacy else "; no legacy app (--legacy)"))
             print(f"{'side':<7} {'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} "
-                  f"{'requests':>9} {'errors':>7} {'cpu us':>8}  (cpu: app workers + "
-                  "database per request)")
+                  f"{'requests':>9} {'errors':>7} {'cpu us':>8} {'db us':>7}  (CPU per request: "
+                  "app workers + database; db: the database's part)")
             for rows in args.rows:
                 load_rows(url, rows)
                 if legacy is not None:

@@ -24,10 +24,12 @@ VERSION, PAGE = "/version", "/ returning"
 
 @dataclass(frozen=True)
 class Run:
-    """One wrk run, and the CPU the app's and database's processes spent per request."""
+    """One wrk run, and the CPU the app's and database's processes spent per request
+    (``database_us``: the database's part of it)."""
 
     wrk: WrkResult
     cpu_us: float | None = None
+    database_us: float | None = None
 
 
 # (side, visitor rows, scenario) -> each repeat of that run, in order
