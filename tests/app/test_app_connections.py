@@ -6,6 +6,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from werkzeug.test import TestResponse
 
@@ -28,12 +29,19 @@ def other_sessions(admin: psycopg.Connection[tuple[int]]) -> int:
     return row[0] if row else 0
 
 
-@pytest.mark.slow
-def test_sessions_ended_by_the_server_are_replaced_before_use(postgres_url: str) -> None:
-    app = create_app({"DATABASE_URL": postgres_url, **BUILD_ENV})
+def served_one_visit(database_url: str) -> tuple[Flask, FlaskClient]:
+    """A migrated app on ``database_url`` that has served one visit (its pool holds a
+    connection), and its test client."""
+    app = create_app({"DATABASE_URL": database_url, **BUILD_ENV})
     migrate_to(app)
     client = app.test_client()
     assert client.get("/", environ_base=PEER).status_code == 200
+    return app, client
+
+
+@pytest.mark.slow
+def test_sessions_ended_by_the_server_are_replaced_before_use(postgres_url: str) -> None:
+    _, client = served_one_visit(postgres_url)
     with psycopg.connect(libpq_url(postgres_url), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
@@ -45,10 +53,7 @@ def test_sessions_ended_by_the_server_are_replaced_before_use(postgres_url: str)
 
 
 def test_a_connection_lost_during_a_visit_is_dropped_from_the_pool(tmp_path: Path) -> None:
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'visitors.db'}", **BUILD_ENV})
-    migrate_to(app)
-    client = app.test_client()
-    assert client.get("/", environ_base=PEER).status_code == 200
+    app, client = served_one_visit(f"sqlite:///{tmp_path / 'visitors.db'}")
     pooled = request_engine(app).raw_connection()
     driver_connection = pooled.dbapi_connection
     pooled.close()
@@ -72,10 +77,7 @@ def visit_waiting_for_its_row(admin: psycopg.Connection[tuple[int]]) -> int:
 
 @pytest.mark.slow
 def test_a_session_ended_during_a_visit_is_a_503_and_is_replaced(postgres_url: str) -> None:
-    app = create_app({"DATABASE_URL": postgres_url, **BUILD_ENV})
-    migrate_to(app)
-    client = app.test_client()
-    assert client.get("/", environ_base=PEER).status_code == 200
+    _, client = served_one_visit(postgres_url)
     responses: list[TestResponse] = []
     with psycopg.connect(libpq_url(postgres_url)) as admin:
         admin.execute("SELECT 1 FROM visitor WHERE ip = %s FOR UPDATE", [PEER["REMOTE_ADDR"]])
