@@ -16,6 +16,7 @@ so the ratios against it are measured, not remembered. The run ends with the tar
 import argparse
 import contextlib
 import os
+import re
 import statistics
 import sys
 import time
@@ -142,12 +143,36 @@ def database_pids(server: DatabaseServer) -> set[int]:
     return set() if pid is None else {pid}
 
 
-def migrated_database(server: DatabaseServer, prefix: str, revision: str) -> str:
-    """A new database migrated to ``revision`` by this app's migrations."""
+def migrated_database(server: DatabaseServer, prefix: str, revision: str,
+                      made: list[str]) -> str:
+    """A new database migrated to ``revision`` by this app's migrations (added to ``made``,
+    so it is dropped also when the migration fails)."""
     url = server.create_database(prefix)
+    made.append(url)
     with create_app({"DATABASE_URL": url, **BUILD_ENV}).app_context():
         flask_migrate.upgrade(revision=revision)
     return url
+
+
+def startup_error(log: str) -> str:
+    """The line of a gunicorn log that says why the app did not start (its exception's)."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    reasons = [line for line in lines if re.match(r"[\w.]+(Error|Exception): ", line)]
+    return (reasons or lines or ["gunicorn printed nothing"])[0]
+
+
+@contextlib.contextmanager
+def serving(server: GunicornServer, what: str) -> Iterator[GunicornServer]:
+    """``server`` started for the block; if it does not start, one line saying why."""
+    try:
+        server.start()
+    except RuntimeError:
+        raise SystemExit(f"app_throughput: {what} did not start: "
+                         f"{startup_error(server.log())}") from None
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @contextlib.contextmanager
@@ -159,9 +184,10 @@ def legacy_server(args: argparse.Namespace, url: str) -> Iterator[GunicornServer
     driver_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     env = {"DATABASE_URL": driver_url, "SQLALCHEMY_DATABASE_URI": driver_url,
            "LOG_LEVEL": "WARNING"}
-    with GunicornServer(env, workers=args.workers, threads=args.threads, app=args.legacy_wsgi,
-                        checkout=args.legacy.resolve()) as server:
-        yield server
+    server = GunicornServer(env, workers=args.workers, threads=args.threads,
+                            app=args.legacy_wsgi, checkout=args.legacy.resolve())
+    with serving(server, f"the legacy app ({args.legacy_wsgi} in {args.legacy})") as started:
+        yield started
 
 
 def measured_run(args: argparse.Namespace, server: GunicornServer, path: str,
@@ -206,37 +232,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     wrk_path()
     results: Results = {}
     with database_server(os.environ.get("BENCH_DATABASE_URL"), settings=()) as server:
-        url = migrated_database(server, "bench", "head")
-        legacy_url = migrated_database(server, "legacy", LEGACY_REVISION) if args.legacy else ""
-        env = {"DATABASE_URL": url, "TRUSTED_PROXY_HOPS": "1", "LOG_LEVEL": "WARNING",
-               "VISIT_SYNCHRONOUS_COMMIT": args.visit_synchronous_commit, **BUILD_ENV}
-        with GunicornServer(env, workers=args.workers, threads=args.threads) as gunicorn, \
-                legacy_server(args, legacy_url) as legacy:
-            print(f"gunicorn {args.workers} workers x {args.threads} threads, wrk "
-                  f"{args.connections} connections, {args.repeats} x {args.seconds} s per "
-                  "scenario, "
-                  f"{os.cpu_count()} CPUs shared by load, app and database, "
-                  f"VISIT_SYNCHRONOUS_COMMIT={args.visit_synchronous_commit}"
-                  + (f"; legacy app: {args.legacy}" if legacy else "; no legacy app (--legacy)"))
-            print(f"{'side':<7} {'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} "
-                  f"{'requests':>9} {'errors':>7} {'cpu us':>8} {'db us':>7}  (CPU per request: "
-                  "app workers + database; db: the database's part)")
-            for rows in args.rows:
-                load_rows(url, rows)
-                if legacy is not None:
-                    load_rows(legacy_url, rows)
-                run_round(args, rows, gunicorn, legacy, results, database_pids(server))
-                print_total_cost(url, rows)
-            lost, statuses = lost_updates(gunicorn.url, url, args.lost_update_requests)
-        drift = counter_drift(url)
-        print(f"lost updates: {lost} of {statuses[200]} answered page views from one client "
-              f"(responses: {dict(statuses)}); counter drift {drift}")
-        for database in (url, legacy_url):
-            if database:
+        databases: list[str] = []
+        try:
+            url = migrated_database(server, "bench", "head", databases)
+            legacy_url = (migrated_database(server, "legacy", LEGACY_REVISION, databases)
+                          if args.legacy else "")
+            lost, statuses, drift = measure(args, server, url, legacy_url, results)
+        finally:
+            for database in databases:
                 server.drop_database(database)
     print(table(evaluate(results, args.rows, lost, drift)))
     exact = lost == 0 and drift == 0 and statuses[200] == args.lost_update_requests
     return 0 if exact else 1
+
+
+def measure(args: argparse.Namespace, server: DatabaseServer, url: str, legacy_url: str,
+            results: Results) -> tuple[int, Counter[int], int]:
+    """Every round into ``results``, then the lost-update check: (lost, responses, drift)."""
+    env = {"DATABASE_URL": url, "TRUSTED_PROXY_HOPS": "1", "LOG_LEVEL": "WARNING",
+           "VISIT_SYNCHRONOUS_COMMIT": args.visit_synchronous_commit, **BUILD_ENV}
+    app = GunicornServer(env, workers=args.workers, threads=args.threads)
+    with serving(app, "the app") as gunicorn, legacy_server(args, legacy_url) as legacy:
+        print(f"gunicorn {args.workers} workers x {args.threads} threads, wrk "
+              f"{args.connections} connections, {args.repeats} x {args.seconds} s per scenario, "
+              f"{os.cpu_count()} CPUs shared by load, app and database, "
+              f"VISIT_SYNCHRONOUS_COMMIT={args.visit_synchronous_commit}"
+              + (f"; legacy app: {args.legacy}" if legacy else "; no legacy app (--legacy)"))
+        print(f"{'side':<7} {'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} "
+              f"{'requests':>9} {'errors':>7} {'cpu us':>8} {'db us':>7}  (CPU per request: "
+              "app workers + database; db: the database's part)")
+        for rows in args.rows:
+            load_rows(url, rows)
+            if legacy is not None:
+                load_rows(legacy_url, rows)
+            run_round(args, rows, gunicorn, legacy, results, database_pids(server))
+            print_total_cost(url, rows)
+        lost, statuses = lost_updates(gunicorn.url, url, args.lost_update_requests)
+    drift = counter_drift(url)
+    print(f"lost updates: {lost} of {statuses[200]} answered page views from one client "
+          f"(responses: {dict(statuses)}); counter drift {drift}")
+    return lost, statuses, drift
 
 
 if __name__ == "__main__":
