@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed
 # PostgreSQL for the app's tests; groovy (2.4, Jenkins' line) and git for the Jenkinsfile's.
 SYSTEM_PACKAGES_TEST := postgresql groovy git
 # The whole suite also needs: promtool (Debian's prometheus) for the alert rules, Chromium for
-# the page, Graphviz for the diagrams, and for the fleet mmdebstrap (its host image) and ssh.
-SYSTEM_PACKAGES_INTEGRATION := prometheus chromium graphviz fonts-dejavu-core mmdebstrap openssh-client
+# the page, Graphviz for the diagrams, wrk for the app benchmark's own test, and for the fleet
+# mmdebstrap (its host image) and ssh.
+SYSTEM_PACKAGES_INTEGRATION := prometheus chromium graphviz fonts-dejavu-core wrk mmdebstrap \
+	openssh-client
 JENKINSFILE_LINT := tests/jenkinsfile/node_modules/.bin/npm-groovy-lint
 
 .PHONY: help setup test test-fast test-integration test-deps gate-deps pipeline bench-app \
