@@ -5,6 +5,8 @@ from typing import Any
 
 import pytest
 
+from bench.app_throughput.gunicorn_server import GunicornServer
+
 CONFIG = Path(__file__).resolve().parents[2] / "app" / "gunicorn.conf.py"
 
 
@@ -69,3 +71,15 @@ def test_child_exit_marks_the_worker_dead(monkeypatch: pytest.MonkeyPatch,
 
     config["child_exit"](None, Worker())
     assert not live_gauge.exists()
+
+
+@pytest.mark.slow
+def test_gunicorn_opens_no_control_socket(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "XDG_RUNTIME_DIR": str(home),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'visitors.db'}"}
+
+    with GunicornServer(env, workers=1, threads=1) as server:
+        assert list(home.iterdir()) == []
+    assert "control socket" not in server.log().lower()
