@@ -227,25 +227,6 @@ def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
                 print_run(side, rows, name, run)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    wrk_path()
-    results: Results = {}
-    with database_server(os.environ.get("BENCH_DATABASE_URL"), settings=()) as server:
-        databases: list[str] = []
-        try:
-            url = migrated_database(server, "bench", "head", databases)
-            legacy_url = (migrated_database(server, "legacy", LEGACY_REVISION, databases)
-                          if args.legacy else "")
-            lost, statuses, drift = measure(args, server, url, legacy_url, results)
-        finally:
-            for database in databases:
-                server.drop_database(database)
-    print(table(evaluate(results, args.rows, lost, drift)))
-    exact = lost == 0 and drift == 0 and statuses[200] == args.lost_update_requests
-    return 0 if exact else 1
-
-
 def measure(args: argparse.Namespace, server: DatabaseServer, url: str, legacy_url: str,
             results: Results) -> tuple[int, Counter[int], int]:
     """Every round into ``results``, then the lost-update check: (lost, responses, drift)."""
@@ -272,6 +253,25 @@ def measure(args: argparse.Namespace, server: DatabaseServer, url: str, legacy_u
     print(f"lost updates: {lost} of {statuses[200]} answered page views from one client "
           f"(responses: {dict(statuses)}); counter drift {drift}")
     return lost, statuses, drift
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    wrk_path()
+    results: Results = {}
+    with database_server(os.environ.get("BENCH_DATABASE_URL"), settings=()) as server:
+        databases: list[str] = []
+        try:
+            url = migrated_database(server, "bench", "head", databases)
+            legacy_url = (migrated_database(server, "legacy", LEGACY_REVISION, databases)
+                          if args.legacy else "")
+            lost, statuses, drift = measure(args, server, url, legacy_url, results)
+        finally:
+            for database in databases:
+                server.drop_database(database)
+    print(table(evaluate(results, args.rows, lost, drift)))
+    exact = lost == 0 and drift == 0 and statuses[200] == args.lost_update_requests
+    return 0 if exact else 1
 
 
 if __name__ == "__main__":
