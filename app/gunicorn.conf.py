@@ -39,7 +39,7 @@ loglevel = os.environ.get("LOG_LEVEL", "").strip().lower() or "info"
 # Nothing manages gunicorn at runtime (a deploy replaces the container). gunicorn 25.1 and later
 # would otherwise open a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl or
 # $HOME/.gunicorn/gunicorn.ctl: one path for every gunicorn of the user, which the next one
-# started takes over, and in the image a warning on every start (the app user cannot write
+# started takes over, and in the image an error line on every start (the app user cannot write
 # its home). Older gunicorns ignore the setting.
 control_socket_disable = True
 
