@@ -28,6 +28,7 @@ import flask_migrate
 import psycopg
 
 from app import create_app
+from bench import cli
 from bench.app_throughput.gunicorn_server import GunicornServer
 from bench.app_throughput.load import send_requests
 from bench.app_throughput.cpu import children_cpu, postmaster_pid
@@ -52,8 +53,7 @@ def scenarios(rows: int) -> list[tuple[str, str, str | None]]:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.app_throughput",
-                                     description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = cli.parser("bench.app_throughput", __doc__)
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per run")
     parser.add_argument("--repeats", type=int, default=3,
                         help="runs of each scenario, interleaved; figures are medians")

@@ -5,7 +5,10 @@
   Dockerfile's layer order should make a small fraction of the cold one;
 - deploy: an isolated stack provisioned (its database and proxy), build 1 deployed to it, then
   build 2 under a bounded load on 127.0.0.1, with the requests served and failed while it
-  switched.
+  switched;
+- backup and restore at size: ``--backup-rows`` visitors added (1,000,000 by default), build 3
+  deployed (a changed image, so the deploy dumps the database first), then that dump restored
+  with ``pipeline restore``, and its size.
 Works on a copy of the build context, so the checkout and the `local` deployment are untouched.
 """
 import shutil
@@ -13,9 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bench.cli import parser
 from tests.support.load import Load
 from tests.support.stack import REGISTRY, REPO_ROOT, ShipStack, remove_images
 from pipeline.core import config as config_module
@@ -71,19 +75,42 @@ def deploy_figures(stack: ShipStack) -> tuple[float, float, float, int, int]:
     return provision, first, redeploy, load.result.served, load.result.failed
 
 
+def backup_figures(stack: ShipStack, rows: int) -> tuple[float, float, int]:
+    """With ``rows`` more visitors: seconds of the next build's deploy, which dumps them first,
+    and of restoring that dump; the dump's bytes."""
+    stack.sql("INSERT INTO visitor (ip, visits) SELECT host(inet '10.0.0.0' + n), 1 "
+              f"FROM generate_series(1, {rows}) AS n")
+    counted = stack.sql("SELECT count(*) FROM visitor")
+    _check(stack.pipeline("run", "--stages", "version,build"))
+    deploy = timed(lambda: _check(stack.pipeline("deploy", stack.environment)))
+    restore = timed(lambda: _check(stack.pipeline("restore", stack.environment, "--yes")))
+    if stack.sql("SELECT count(*) FROM visitor") != counted:
+        sys.exit(f"bench.deploy: the restore did not bring back the {counted} visitors")
+    newest = max(stack.backup_copies.rglob("*.dump"), key=lambda dump: dump.stat().st_mtime)
+    return deploy, restore, newest.stat().st_size
+
+
 def _check(result: "subprocess.CompletedProcess[str]") -> None:
     if result.returncode != 0:
         sys.exit(f"bench.deploy: a step failed:\n{result.stdout[-3000:]}{result.stderr}")
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Measure and print the figures."""
+    arguments = parser("bench.deploy", __doc__)
+    arguments.add_argument("--backup-rows", type=int, default=1_000_000, metavar="N",
+                           help="visitors added before the backup and restore (default: "
+                                "1,000,000; 0 skips those figures)")
+    args = arguments.parse_args(argv)
+    if args.backup_rows < 0:
+        arguments.error(f"--backup-rows must be 0 or more, got {args.backup_rows}")
     (REPO_ROOT / "build").mkdir(exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-deploy-", dir=REPO_ROOT / "build"))
     stack = ShipStack(workdir / "stack")
     try:
         cold, cached = build_figures(workdir / "context")
         provision, first, redeploy, served, failed = deploy_figures(stack)
+        backup = backup_figures(stack, args.backup_rows) if args.backup_rows else None
     finally:
         stack.destroy()
         remove_images(f"{REGISTRY}/{BENCH_IMAGE}")
@@ -96,6 +123,10 @@ def main() -> int:
     print(f"  first deploy (b1)            {first:7.1f} s")
     print(f"  redeploy under load (b2)     {redeploy:7.1f} s")
     print(f"  requests during the redeploy: served {served}, failed {failed}")
+    if backup is not None:
+        deploy, restore, size = backup
+        print(f"  with {args.backup_rows:,} more visitors: deploy (b3, dump first) "
+              f"{deploy:7.1f} s, restore {restore:7.1f} s, dump {size / 1e6:.1f} MB")
     return 0 if failed == 0 else 1
 
 

@@ -8,8 +8,10 @@ redeploy of what already runs. Removes the fleet and its images at the end, also
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from bench.cli import parser
 from tests.support.load import Load
 from tests.support.derived import derived_image
 from tests.support.fleet import REPO_ROOT, FleetStack
@@ -25,8 +27,9 @@ def timed(stack: FleetStack, *args: str) -> float:
     return time.monotonic() - started
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Print the figures, one per line."""
+    parser("bench.fleet", __doc__).parse_args(argv)
     (REPO_ROOT / "build").mkdir(exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-fleet-", dir=REPO_ROOT / "build"))
     stack = FleetStack(workdir)

@@ -22,8 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from bench.cli import parser
 from pipeline.core.output import table
 from tests.support.stack import REPO_ROOT, ShipStack
 
@@ -73,8 +75,9 @@ def deploy_like_make(checkout: Path, stack: ShipStack, logs: Path) -> dict[str, 
             "cpu seconds": cpu_seconds() - cpu}
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Measure and print the figures."""
+    parser("bench.pipeline", __doc__).parse_args(argv)
     (REPO_ROOT / "build").mkdir(exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-pipeline-", dir=REPO_ROOT / "build"))
     checkout = workdir / "checkout"
