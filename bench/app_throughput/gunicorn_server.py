@@ -48,6 +48,9 @@ class GunicornServer:
             self.command = [sys.executable, "-m", "gunicorn", "--chdir", str(checkout),
                             "--worker-class", "gthread", "--workers", str(workers),
                             "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}", app]
+            # Without our config, gunicorn 25.1+ opens its control socket here (removed with
+            # the working directory), not in $HOME/.gunicorn; older ones have none, and no flag.
+            self.env["XDG_RUNTIME_DIR"] = str(self.workdir)
 
     def start(self, timeout: float = 30) -> "GunicornServer":
         """Start gunicorn and return once it answers HTTP; stopped again if it does not."""

@@ -6,6 +6,7 @@ Flask app in the legacy app's shape (it reads the visitor's row, adds one in Pyt
 back and counts every row), on a database at the legacy schema. It checks the harness, not the
 legacy app's figures.
 """
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,9 +41,15 @@ def index():
 BRIEF = ["--seconds", "1", "--repeats", "1", "--rows", "10", "--lost-update-requests", "100"]
 
 
-def bench(*args: str) -> subprocess.CompletedProcess[str]:
+def bench(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The benchmark, briefly; with ``home`` as its HOME (and no XDG_RUNTIME_DIR)."""
+    env = dict(os.environ)
+    if home is not None:
+        env.pop("XDG_RUNTIME_DIR", None)
+        env["HOME"] = str(home)
     return subprocess.run([sys.executable, "-m", "bench.app_throughput", *BRIEF, *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
 
 
 def legacy_checkout(tmp_path: Path) -> Path:
@@ -60,7 +67,10 @@ def target_line(output: str, name: str) -> list[str]:
 
 @pytest.mark.slow
 def test_a_run_with_a_legacy_checkout_measures_every_target(tmp_path: Path) -> None:
-    result = bench("--legacy", str(legacy_checkout(tmp_path)))
+    home = tmp_path / "home"
+    home.mkdir()
+
+    result = bench("--legacy", str(legacy_checkout(tmp_path)), home=home)
 
     assert result.returncode == 0, result.stdout + result.stderr
     legacy_runs = [line.split() for line in result.stdout.splitlines()
@@ -74,6 +84,7 @@ def test_a_run_with_a_legacy_checkout_measures_every_target(tmp_path: Path) -> N
     assert target_line(result.stdout, "lost updates + counter drift") == ["0.00", "<=", "0",
                                                                           "met"]
     assert "lost updates: 0 of 100 answered page views" in result.stdout
+    assert list(home.iterdir()) == []  # no gunicorn control socket (~/.gunicorn)
 
 
 @pytest.mark.slow
