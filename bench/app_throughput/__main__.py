@@ -143,15 +143,17 @@ def database_pids(server: DatabaseServer) -> set[int]:
     return set() if pid is None else {pid}
 
 
-def migrated_database(server: DatabaseServer, prefix: str, revision: str,
-                      made: list[str]) -> str:
-    """A new database migrated to ``revision`` by this app's migrations (added to ``made``,
-    so it is dropped also when the migration fails)."""
+@contextlib.contextmanager
+def migrated_database(server: DatabaseServer, prefix: str, revision: str) -> Iterator[str]:
+    """A new database migrated to ``revision`` by this app's migrations, dropped after the
+    block, also when the migration or the block fails."""
     url = server.create_database(prefix)
-    made.append(url)
-    with create_app({"DATABASE_URL": url, **BUILD_ENV}).app_context():
-        flask_migrate.upgrade(revision=revision)
-    return url
+    try:
+        with create_app({"DATABASE_URL": url, **BUILD_ENV}).app_context():
+            flask_migrate.upgrade(revision=revision)
+        yield url
+    finally:
+        server.drop_database(url)
 
 
 def startup_error(log: str) -> str:
@@ -259,16 +261,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     wrk_path()
     results: Results = {}
-    with database_server(os.environ.get("BENCH_DATABASE_URL"), settings=()) as server:
-        databases: list[str] = []
-        try:
-            url = migrated_database(server, "bench", "head", databases)
-            legacy_url = (migrated_database(server, "legacy", LEGACY_REVISION, databases)
-                          if args.legacy else "")
-            lost, statuses, drift = measure(args, server, url, legacy_url, results)
-        finally:
-            for database in databases:
-                server.drop_database(database)
+    with database_server(os.environ.get("BENCH_DATABASE_URL"), settings=()) as server, \
+            migrated_database(server, "bench", "head") as url, \
+            (migrated_database(server, "legacy", LEGACY_REVISION) if args.legacy
+             else contextlib.nullcontext("")) as legacy_url:
+        lost, statuses, drift = measure(args, server, url, legacy_url, results)
     print(table(evaluate(results, args.rows, lost, drift)))
     exact = lost == 0 and drift == 0 and statuses[200] == args.lost_update_requests
     return 0 if exact else 1
