@@ -11,7 +11,8 @@ With ``--legacy DIR`` (or BENCH_LEGACY_APP), a checkout of the legacy app is ser
 way (gunicorn, same workers, its own database at the legacy schema e75588bf2531 with the same
 rows; DATABASE_URL and SQLALCHEMY_DATABASE_URI point at it) and loaded with the same scenarios,
 so the ratios against it are measured, not remembered. The run ends with the targets table
-(bench/app_throughput/targets.py).
+(bench/app_throughput/targets.py) and how far the machine's other work moved the
+figures.
 """
 import argparse
 import contextlib
@@ -34,7 +35,8 @@ from bench.app_throughput.load import send_requests
 from bench.app_throughput.cpu import children_cpu, postmaster_pid
 from bench.app_throughput.pg_cluster import (DatabaseServer, ThrowawayCluster, database_server,
                                              libpq_url)
-from bench.app_throughput.targets import APP, LEGACY, PAGE, Results, Run, evaluate, table
+from bench.app_throughput.targets import (APP, LEGACY, PAGE, Results, Run, evaluate, noise,
+                                          table)
 from bench.app_throughput.wrk import (NEW_VISITORS_SCRIPT, returning_visitors_script, run_wrk,
                                       wrk_path)
 
@@ -267,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              else contextlib.nullcontext("")) as legacy_url:
         lost, statuses, drift = measure(args, server, url, legacy_url, results)
     print(table(evaluate(results, args.rows, lost, drift)))
+    print(noise(results, args.rows))
     exact = lost == 0 and drift == 0 and statuses[200] == args.lost_update_requests
     return 0 if exact else 1
 

@@ -12,6 +12,9 @@ of outside load spoils one pair, not the figure.
 - ``/`` at least 3x the legacy app at a handful of rows and 30x at a million (only with a
   checkout of the legacy app, ``--legacy``);
 - p99 of ``/`` at most 50 ms; no lost update, no drift of the unique-visitor total.
+
+Ratios cancel much of the machine's other work, not all of it: the run also says how far
+``/version``'s rate moved between repeats, so a verdict made in a noisy run reads as such.
 """
 import statistics
 from dataclasses import dataclass
@@ -20,6 +23,9 @@ from bench.app_throughput.wrk import WrkResult
 
 APP, LEGACY = "app", "legacy"
 VERSION, PAGE = "/version", "/ returning"
+# Repeats of /version further apart than this (fastest minus slowest, over the median) were
+# moved by other work: quiet runs of this machine measured 3 to 5%, busy ones 16 to 26%.
+NOISY_SPREAD = 0.10
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class Target:
     measured: float | None
     goal: float
     at_least: bool
+    decimals: int = 2
 
     @property
     def met(self) -> bool | None:
@@ -78,9 +85,9 @@ def evaluate(results: Results, rows: list[int], lost_updates: int, drift: int) -
     for count in sorted(set(rows)):
         page, version = (APP, count, PAGE), (APP, count, VERSION)
         targets.append(Target(f"/ vs /version, same server, {count:,} rows",
-                              rate_ratio(results, page, version), 0.5, True))
+                              rate_ratio(results, page, version), 0.5, True, decimals=3))
         targets.append(Target(f"  same, by CPU per request, {count:,} rows",
-                              cpu_ratio(results, version, page), 0.5, True))
+                              cpu_ratio(results, version, page), 0.5, True, decimals=3))
     targets.append(Target(f"/ vs legacy /, {few:,} rows",
                           rate_ratio(results, (APP, few, PAGE), (LEGACY, few, PAGE)), 3, True))
     if many != few:
@@ -91,9 +98,9 @@ def evaluate(results: Results, rows: list[int], lost_updates: int, drift: int) -
                 for (side, _, scenario), runs in results.items()
                 if side == APP and scenario.startswith("/ ") and runs]
     targets.append(Target("p99 of / (worst scenario's median), ms", max(page_p99, default=None), 50,
-                          False))
+                          False, decimals=1))
     targets.append(Target("lost updates + counter drift", float(lost_updates + abs(drift)), 0,
-                          False))
+                          False, decimals=0))
     return targets
 
 
@@ -102,7 +109,30 @@ def table(targets: list[Target]) -> str:
     verdicts = {True: "met", False: "MISSED", None: "not measured"}
     lines = [f"{'target':<44} {'measured':>10} {'goal':>10}  verdict"]
     for target in targets:
-        measured = "-" if target.measured is None else f"{target.measured:.2f}"
+        measured = "-" if target.measured is None else f"{target.measured:.{target.decimals}f}"
         goal = f"{'>=' if target.at_least else '<='} {target.goal:g}"
         lines.append(f"{target.name:<44} {measured:>10} {goal:>10}  {verdicts[target.met]}")
     return "\n".join(lines)
+
+
+def rate_spread(runs: list[Run]) -> float | None:
+    """(fastest - slowest) / median requests/s of a scenario's repeats; None under two."""
+    rates = [run.wrk.requests_per_second for run in runs]
+    if len(rates) < 2 or statistics.median(rates) <= 0:
+        return None
+    return (max(rates) - min(rates)) / statistics.median(rates)
+
+
+def noise(results: Results, rows: list[int]) -> str:
+    """One line: how much ``/version`` moved between repeats, and whether that spoils the run."""
+    spreads = {count: rate_spread(results.get((APP, count, VERSION), []))
+               for count in sorted(set(rows))}
+    measured = {count: spread for count, spread in spreads.items() if spread is not None}
+    if not measured:
+        return "machine noise: not measured (a scenario needs 2 repeats or more)"
+    figures = ", ".join(f"{spread:.0%} at {count:,} rows" for count, spread in measured.items())
+    line = f"machine noise: /version's requests/s moved {figures} between repeats"
+    if max(measured.values()) > NOISY_SPREAD:
+        return (f"{line}: over {NOISY_SPREAD:.0%}, other work on this machine moved the "
+                "figures; run again when it is quieter")
+    return f"{line} (at most {NOISY_SPREAD:.0%}: a quiet run)"
