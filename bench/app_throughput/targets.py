@@ -24,7 +24,7 @@ from bench.app_throughput.wrk import WrkResult
 APP, LEGACY = "app", "legacy"
 VERSION, PAGE = "/version", "/ returning"
 # Repeats of /version further apart than this (fastest minus slowest, over the median) were
-# moved by other work: quiet runs of this machine measured 3 to 5%, busy ones 16 to 26%.
+# moved by other work: quiet runs of this machine measured 3 to 5%, busy ones 11 to 49%.
 NOISY_SPREAD = 0.10
 
 
@@ -118,16 +118,16 @@ def table(targets: list[Target]) -> str:
 def rate_spread(runs: list[Run]) -> float | None:
     """(fastest - slowest) / median requests/s of a scenario's repeats; None under two."""
     rates = [run.wrk.requests_per_second for run in runs]
-    if len(rates) < 2 or statistics.median(rates) <= 0:
+    if len(rates) < 2:
         return None
-    return (max(rates) - min(rates)) / statistics.median(rates)
+    median = statistics.median(rates)
+    return (max(rates) - min(rates)) / median if median > 0 else None
 
 
 def noise(results: Results, rows: list[int]) -> str:
     """One line: how much ``/version`` moved between repeats, and whether that spoils the run."""
-    spreads = {count: rate_spread(results.get((APP, count, VERSION), []))
-               for count in sorted(set(rows))}
-    measured = {count: spread for count, spread in spreads.items() if spread is not None}
+    measured = {count: spread for count in sorted(set(rows))
+                if (spread := rate_spread(results.get((APP, count, VERSION), []))) is not None}
     if not measured:
         return "machine noise: not measured (a scenario needs 2 repeats or more)"
     figures = ", ".join(f"{spread:.0%} at {count:,} rows" for count, spread in measured.items())
