@@ -1,7 +1,8 @@
 """gunicorn settings for the app: ``gunicorn -c app/gunicorn.conf.py 'app:create_app()'``.
 
 Everything that differs between deploys comes from the environment (GUNICORN_BIND,
-GUNICORN_WORKERS or WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_GRACEFUL_TIMEOUT, LOG_LEVEL).
+GUNICORN_WORKERS or WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_GRACEFUL_TIMEOUT,
+GUNICORN_KEEPALIVE, LOG_LEVEL).
 The app itself is built once in the master before any worker starts, so a bad setting stops
 gunicorn with one line instead of every worker crashing in a loop.
 """
@@ -32,6 +33,11 @@ threads = env_int("GUNICORN_THREADS", 4, 1)
 # A deploy switches traffic away, then stops the old container: in-flight requests finish first.
 graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30, 1)
 timeout = 30
+# Seconds an idle keep-alive connection stays open. The proxy pools its connections to the app
+# and closes idle ones after its own timeout (the proxy role's proxy_upstream_keepalive_timeout,
+# 60 s): this must be longer, so the proxy is always the side that closes. With gunicorn's 2 s,
+# a request the proxy sent on a pooled connection just as gunicorn closed it failed with a 502.
+keepalive = env_int("GUNICORN_KEEPALIVE", 75, 1)
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bench.app_throughput.gunicorn_server import GunicornServer
 
@@ -12,7 +13,8 @@ CONFIG = Path(__file__).resolve().parents[2] / "app" / "gunicorn.conf.py"
 
 def load(monkeypatch: pytest.MonkeyPatch, **environ: str) -> dict[str, Any]:
     for name in ("GUNICORN_BIND", "GUNICORN_WORKERS", "WEB_CONCURRENCY", "GUNICORN_THREADS",
-                 "GUNICORN_GRACEFUL_TIMEOUT", "LOG_LEVEL", "PROMETHEUS_MULTIPROC_DIR"):
+                 "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_KEEPALIVE", "LOG_LEVEL",
+                 "PROMETHEUS_MULTIPROC_DIR"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -23,14 +25,17 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     config = load(monkeypatch)
     assert config["bind"] == ["0.0.0.0:8000"]
     assert (config["workers"], config["threads"], config["graceful_timeout"]) == (2, 4, 30)
+    assert config["keepalive"] == 75
     assert (config["accesslog"], config["loglevel"]) == ("-", "info")
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     config = load(monkeypatch, GUNICORN_BIND="127.0.0.1:9000", WEB_CONCURRENCY="3",
-                  GUNICORN_THREADS="8", GUNICORN_GRACEFUL_TIMEOUT="5", LOG_LEVEL="WARNING")
+                  GUNICORN_THREADS="8", GUNICORN_GRACEFUL_TIMEOUT="5", GUNICORN_KEEPALIVE="90",
+                  LOG_LEVEL="WARNING")
     assert config["bind"] == ["127.0.0.1:9000"]
     assert (config["workers"], config["threads"], config["graceful_timeout"]) == (3, 8, 5)
+    assert config["keepalive"] == 90
     assert config["loglevel"] == "warning"
 
 
@@ -45,6 +50,19 @@ def test_a_bad_number_stops_gunicorn_with_one_line(monkeypatch: pytest.MonkeyPat
         load(monkeypatch, GUNICORN_WORKERS=value)
     assert str(raised.value) == (
         f"gunicorn.conf.py: GUNICORN_WORKERS must be an integer >= 1, got {value!r}")
+
+
+def test_the_proxy_closes_idle_pooled_connections_before_the_app_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pooled connection the app closes first can be handed a request as it closes: a 502."""
+    ansible = CONFIG.parents[1] / "ansible"
+    defaults = yaml.safe_load((ansible / "roles" / "proxy" / "defaults" / "main.yml").read_text())
+    timeouts = [defaults["proxy_upstream_keepalive_timeout"]]
+    for inventory in sorted((ansible / "inventories").glob("*/group_vars/all/*.yml")):
+        settings = yaml.safe_load(inventory.read_text()) or {}
+        assert "GUNICORN_KEEPALIVE" not in str(settings.get("app_environment", "")), inventory
+        timeouts.append(settings.get("proxy_upstream_keepalive_timeout", timeouts[0]))
+    assert max(timeouts) < load(monkeypatch)["keepalive"]
 
 
 def test_on_starting_clears_stale_metrics_and_checks_the_app(
