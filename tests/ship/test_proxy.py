@@ -1,9 +1,13 @@
-"""Traffic in bursts with idle gaps between them, as real visitors send it: the proxy's pooled
-connections to the release go idle between bursts, and every request that reuses one is served.
+"""The proxy in front of the releases: 502 before any release, then one server per app host,
+and every request served when traffic comes in bursts with idle gaps between them.
 
-The proxy must be the side that closes an idle pooled connection. When the app closed first
-(gunicorn's 2 s keep-alive against nginx's 60 s), a request nginx sent on a connection the app
-was closing at that moment failed with a 502; gaps near 2 s made whole bursts fail."""
+Bursts: the proxy's pooled connections to the release go idle between them. The proxy must be
+the side that closes an idle pooled connection. When the app closed first (gunicorn's 2 s
+keep-alive against nginx's 60 s), a request nginx sent on a connection the app was closing at
+that moment failed with a 502; gaps near 2 s made whole bursts fail, because the placeholder
+server beside the one app host made nginx take that host out after two such failures."""
+import re
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -32,15 +36,40 @@ def status_of(url: str) -> int | str:
         return f"{type(error).__name__}: {error}"
 
 
+def upstream_servers(stack: ShipStack) -> list[str]:
+    """The servers of the proxy's upstream as nginx loaded them (``nginx -T``)."""
+    dump = subprocess.run(["docker", "exec", f"{stack.name}-proxy", "nginx", "-T"],
+                          capture_output=True, text=True, check=True).stdout
+    return re.findall(r"(?m)^\s*server\s+([^\s;{]+)[^;{]*;", dump)
+
+
 @pytest.fixture(scope="module")
-def deployed(stack: ShipStack) -> ShipStack:
+def provisioned(stack: ShipStack) -> ShipStack:
+    """The stack's hosts prepared, no release yet."""
+    result = stack.pipeline("provision", stack.environment)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+    return stack
+
+
+@pytest.fixture(scope="module")
+def deployed(provisioned: ShipStack) -> ShipStack:
     """Build 1 released behind the stack's proxy."""
-    provisioned = stack.pipeline("provision", stack.environment)
-    assert provisioned.returncode == 0, provisioned.stdout[-4000:] + provisioned.stderr
+    stack = provisioned
     stack.set_build(1)
     run = stack.pipeline("run", "--stages", "version,build,push,deploy")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr
     return stack
+
+
+def test_with_no_release_yet_the_proxy_answers_502(provisioned: ShipStack) -> None:
+    assert status_of(provisioned.url("/")) == 502
+    assert upstream_servers(provisioned) == ["127.0.0.1:9"]
+
+
+def test_a_release_is_the_upstreams_one_server(deployed: ShipStack) -> None:
+    servers = upstream_servers(deployed)
+    assert len(servers) == 1 and servers != ["127.0.0.1:9"], servers
+    assert status_of(deployed.url("/version")) == 200
 
 
 def test_bursts_after_idle_gaps_are_all_served(deployed: ShipStack) -> None:
