@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.load import Load, LoadResult
+from tests.support.load import Load, LoadResult, ask
 from tests.support.derived import NEVER_HEALTHY, derived_image
 from tests.support.fleet import REPO_ROOT, FleetStack
 
@@ -57,15 +56,6 @@ def fleet(provisioned: None) -> Iterator[FleetStack]:
 def reprovisioned(fleet: FleetStack) -> subprocess.CompletedProcess[str]:
     """`pipeline provision fleet` a second time."""
     return fleet.pipeline("provision", "fleet")
-
-
-def http_status(url: str) -> int:
-    """The HTTP status ``url`` answers with."""
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
 
 
 def served(fleet: FleetStack) -> dict[str, Any]:
@@ -213,8 +203,8 @@ def test_build_2_rolls_out_under_load_without_a_failed_request(
     assert load.failed == 0, load.errors
     assert load.served > 50 and load.builds == {1, 2}
     assert serving_builds(fleet) == {"app-1": 2, "app-2": 2}
-    assert http_status(fleet.url("/metrics")) == 404
-    assert http_status(fleet.url("/readyz")) == 404
+    assert ask(fleet.url("/metrics"))[0] == 404
+    assert ask(fleet.url("/readyz"))[0] == 404
 
 
 def test_a_never_healthy_image_stops_at_the_first_host(

@@ -9,12 +9,11 @@ server beside the one app host made nginx take that host out after two such fail
 import re
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.support.load import ask
 from tests.support.stack import ShipStack
 
 pytestmark = pytest.mark.slow
@@ -22,18 +21,8 @@ pytestmark = pytest.mark.slow
 BURST = 12
 # Idle gaps from below to well past gunicorn's default keep-alive and its 1 s reaping loop.
 GAPS = [1.5 + 0.1 * step for step in range(21)]
-
-
-def status_of(url: str) -> int | str:
-    """The status of one GET, or the error that stopped it."""
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            response.read()
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError as error:
-        return f"{type(error).__name__}: {error}"
+# The proxy role's server that is down, there while no app host has an entry.
+PLACEHOLDER = "127.0.0.1:9"
 
 
 def upstream_servers(stack: ShipStack) -> list[str]:
@@ -62,25 +51,24 @@ def deployed(provisioned: ShipStack) -> ShipStack:
 
 
 def test_with_no_release_yet_the_proxy_answers_502(provisioned: ShipStack) -> None:
-    assert status_of(provisioned.url("/")) == 502
-    assert upstream_servers(provisioned) == ["127.0.0.1:9"]
+    assert ask(provisioned.url("/"))[0] == 502
+    assert upstream_servers(provisioned) == [PLACEHOLDER]
 
 
 def test_a_release_is_the_upstreams_one_server(deployed: ShipStack) -> None:
     servers = upstream_servers(deployed)
-    assert len(servers) == 1 and servers != ["127.0.0.1:9"], servers
-    assert status_of(deployed.url("/version")) == 200
+    assert len(servers) == 1 and servers != [PLACEHOLDER], servers
+    assert ask(deployed.url("/version"))[0] == 200
 
 
 def test_bursts_after_idle_gaps_are_all_served(deployed: ShipStack) -> None:
     url = deployed.url("/version")
     failures: list[str] = []
     with ThreadPoolExecutor(max_workers=BURST) as pool:
-        warm = list(pool.map(status_of, [url] * BURST))
+        warm = [status for status, _ in pool.map(ask, [url] * BURST)]
         assert warm == [200] * BURST
         for gap in GAPS:
             time.sleep(gap)
-            statuses = list(pool.map(status_of, [url] * BURST))
-            failures += [f"after {gap:.1f} s idle: {status}" for status in statuses
-                         if status != 200]
+            failures += [f"after {gap:.1f} s idle: {status}: {body[:200]}"
+                         for status, body in pool.map(ask, [url] * BURST) if status != 200]
     assert failures == [], failures

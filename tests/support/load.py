@@ -67,17 +67,7 @@ class Load:
 
     def _loop(self) -> None:
         while not self._stop.is_set() and self._take_ticket():
-            self._record(*self._ask())
-
-    def _ask(self) -> tuple[int | None, str]:
-        try:
-            with urllib.request.urlopen(self.url, timeout=10) as response:
-                body = response.read().decode("utf-8", "replace")
-                return int(response.status), body
-        except urllib.error.HTTPError as error:
-            return error.code, str(error)
-        except OSError as error:
-            return None, f"{type(error).__name__}: {error}"
+            self._record(*ask(self.url))
 
     def _record(self, status: int | None, body: str) -> None:
         with self._lock:
@@ -90,6 +80,18 @@ class Load:
             self.result.failed += 1
             if len(self.result.errors) < self.MAX_ERRORS_KEPT:
                 self.result.errors.append(f"{status}: {body[:200]}")
+
+
+def ask(url: str) -> tuple[int | None, str]:
+    """One GET of ``url``: its status and body, or None and the error that stopped it."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = response.read().decode("utf-8", "replace")
+            return int(response.status), body
+    except urllib.error.HTTPError as error:
+        return error.code, str(error)
+    except OSError as error:
+        return None, f"{type(error).__name__}: {error}"
 
 
 def _build_of(body: str) -> int | None:
