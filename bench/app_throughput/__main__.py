@@ -32,7 +32,7 @@ from app import create_app
 from bench import cli
 from bench.app_throughput.gunicorn_server import GunicornServer
 from bench.app_throughput.load import send_requests
-from bench.app_throughput.cpu import children_cpu, postmaster_pid
+from bench.app_throughput.cpu import children_usage, postmaster_pid
 from bench.app_throughput.pg_cluster import (DatabaseServer, ThrowawayCluster, database_server,
                                              libpq_url)
 from bench.app_throughput.targets import (APP, LEGACY, PAGE, Results, Run, evaluate, noise,
@@ -118,9 +118,10 @@ def print_run(side: str, rows: int, name: str, run: Run) -> None:
     result = run.wrk
     cpu = "-" if run.cpu_us is None else f"{run.cpu_us:.0f}"
     database = "-" if run.database_us is None else f"{run.database_us:.0f}"
+    switches = "-" if run.switches is None else f"{run.switches:.1f}"
     print(f"{side:<7} {rows:>9} {name:<16} {result.requests_per_second:>9.1f} "
           f"{result.p99_ms:>9.1f} {result.requests:>9} {result.errors:>7} {cpu:>8} "
-          f"{database:>7}", flush=True)
+          f"{database:>7} {switches:>8}", flush=True)
 
 
 def print_total_cost(url: str, rows: int) -> None:
@@ -196,18 +197,19 @@ def legacy_server(args: argparse.Namespace, url: str) -> Iterator[GunicornServer
 
 def measured_run(args: argparse.Namespace, server: GunicornServer, path: str,
                  script: str | None, database: set[int]) -> Run:
-    """One wrk run, with the CPU spent per request by the app's and the ``database``'s
-    process trees, and by the database's alone."""
+    """One wrk run, with the CPU spent and the context switches made per request by the app's
+    and the ``database``'s process trees, and the CPU of the database's alone."""
     app = {server.process.pid} if server.process else set()
-    app_before, database_before = children_cpu(app), children_cpu(database)
+    app_before, database_before = children_usage(app), children_usage(database)
     result = run_wrk(server.url + path, args.seconds, args.connections,
                      min(2, args.connections), script)
-    app_spent = children_cpu(app) - app_before
-    database_spent = children_cpu(database) - database_before
+    app_spent = children_usage(app) - app_before
+    database_spent = children_usage(database) - database_before
     if not result.requests:
         return Run(result)
-    return Run(result, 1e6 * (app_spent + database_spent) / result.requests,
-               1e6 * database_spent / result.requests if database else None)
+    return Run(result, 1e6 * (app_spent.cpu + database_spent.cpu) / result.requests,
+               1e6 * database_spent.cpu / result.requests if database else None,
+               (app_spent.switches + database_spent.switches) / result.requests)
 
 
 def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
@@ -244,8 +246,9 @@ def measure(args: argparse.Namespace, server: DatabaseServer, url: str, legacy_u
               f"VISIT_SYNCHRONOUS_COMMIT={args.visit_synchronous_commit}"
               + (f"; legacy app: {args.legacy}" if legacy else "; no legacy app (--legacy)"))
         print(f"{'side':<7} {'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} "
-              f"{'requests':>9} {'errors':>7} {'cpu us':>8} {'db us':>7}  (CPU per request: "
-              "app workers + database; db: the database's part)")
+              f"{'requests':>9} {'errors':>7} {'cpu us':>8} {'db us':>7} {'switches':>8}  "
+              "(per request: CPU of the app workers + database, db: the database's part; "
+              "their context switches)")
         for rows in args.rows:
             load_rows(url, rows)
             if legacy is not None:

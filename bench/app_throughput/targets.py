@@ -31,11 +31,12 @@ NOISY_SPREAD = 0.10
 @dataclass(frozen=True)
 class Run:
     """One wrk run, and the CPU the app's and database's processes spent per request
-    (``database_us``: the database's part of it)."""
+    (``database_us``: the database's part of it) and their context switches per request."""
 
     wrk: WrkResult
     cpu_us: float | None = None
     database_us: float | None = None
+    switches: float | None = None
 
 
 # (side, visitor rows, scenario) -> each repeat of that run, in order

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.app_throughput.cpu import children_cpu
+from bench.app_throughput.cpu import Usage, children_usage
 from bench.app_throughput.pg_cluster import PostgresNotInstalled, find_bin_dir, with_database
 from bench.app_throughput.targets import (APP, LEGACY, PAGE, VERSION, Run, evaluate, noise,
                                           table)
@@ -120,11 +120,24 @@ def test_noise_needs_two_repeats() -> None:
     assert noise(once, [10]) == "machine noise: not measured (a scenario needs 2 repeats or more)"
 
 
-def test_cpu_is_summed_over_a_process_and_its_children(tmp_path: Path) -> None:
+def test_cpu_and_switches_are_summed_over_a_process_its_children_and_their_threads(
+        tmp_path: Path) -> None:
     ticks = os.sysconf("SC_CLK_TCK")
     for pid, parent, user, system in [(10, 1, 5, 5), (11, 10, ticks, ticks), (12, 10, ticks, 0),
                                       (13, 2, 50 * ticks, 0)]:
         (tmp_path / str(pid)).mkdir()
         (tmp_path / str(pid) / "stat").write_text(
             f"{pid} (a (b) c) S {parent} 0 0 0 0 0 0 0 0 0 {user} {system} 0 0\n")
-    assert children_cpu({10}, tmp_path) == pytest.approx(3 + 10 / ticks)
+        for thread in (pid, pid + 100):
+            (tmp_path / str(pid) / "task" / str(thread)).mkdir(parents=True)
+            (tmp_path / str(pid) / "task" / str(thread) / "status").write_text(
+                f"Name:\tpython\nvoluntary_ctxt_switches:\t{pid}\n"
+                "nonvoluntary_ctxt_switches:\t1\n")
+    usage = children_usage({10}, tmp_path)
+    assert usage.cpu == pytest.approx(3 + 10 / ticks)
+    # Processes 10, 11 and 12, two threads each: each thread's voluntary count is its pid, + 1.
+    assert usage.switches == 2 * (10 + 11 + 12) + 6
+
+
+def test_usage_subtracts_to_what_was_spent_between_two_readings() -> None:
+    assert Usage(cpu=2.5, switches=40) - Usage(cpu=1.0, switches=15) == Usage(1.5, 25)
