@@ -7,7 +7,6 @@ keep-alive against nginx's 60 s), a request nginx sent on a connection the app w
 that moment failed with a 502; gaps near 2 s made whole bursts fail, because the placeholder
 server beside the one app host made nginx take that host out after two such failures."""
 import re
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,9 +26,7 @@ PLACEHOLDER = "127.0.0.1:9"
 
 def upstream_servers(stack: ShipStack) -> list[str]:
     """The servers of the proxy's upstream as nginx loaded them (``nginx -T``)."""
-    dump = subprocess.run(["docker", "exec", f"{stack.name}-proxy", "nginx", "-T"],
-                          capture_output=True, text=True, check=True).stdout
-    return re.findall(r"(?m)^\s*server\s+([^\s;{]+)[^;{]*;", dump)
+    return re.findall(r"(?m)^\s*server\s+([^\s;{]+)[^;{]*;", stack.run_in("proxy", "nginx", "-T"))
 
 
 @pytest.fixture(scope="module")

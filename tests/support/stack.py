@@ -112,11 +112,15 @@ class ShipStack:
         """The environment's deploy lock, present while a deploy runs."""
         return self.state_dir / "deploy.lock"
 
+    def run_in(self, service: str, *argv: str) -> str:
+        """Run ``argv`` in the stack's ``service`` container (``db``, ``proxy``...): its output."""
+        return subprocess.run(["docker", "exec", f"{self.name}-{service}", *argv], text=True,
+                              capture_output=True, check=True).stdout
+
     def sql(self, query: str) -> str:
         """Run ``query`` in the stack's database and return psql's unaligned output."""
-        argv = ["docker", "exec", f"{self.name}-db", "psql", "--username", "visitors",
-                "--dbname", "visitors", "--tuples-only", "--no-align", "--command", query]
-        return subprocess.run(argv, text=True, capture_output=True, check=True).stdout.strip()
+        return self.run_in("db", "psql", "--username", "visitors", "--dbname", "visitors",
+                           "--tuples-only", "--no-align", "--command", query).strip()
 
     def app_builds(self) -> list[int]:
         """The builds of the stack's release containers, running or not."""
