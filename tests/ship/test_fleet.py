@@ -191,7 +191,13 @@ def test_prometheus_on_the_monitoring_host_scrapes_every_host_and_both_app_relea
         if expected <= up or time.monotonic() > deadline:
             break
         time.sleep(2)
-    assert expected <= up, sorted(expected - up)
+    # What Prometheus says of the missing ones: not discovered at all, or down and why.
+    assert expected <= up, {
+        (job, instance): [(target["scrapeUrl"], target["health"], target["lastError"])
+                          for target in targets
+                          if (target["labels"]["job"], target["labels"]["instance"])
+                          == (job, instance)]
+        for job, instance in sorted(expected - up)}
     alerts = served(fleet)["alerts"]
     assert alerts["enabled"] and not alerts["error"], alerts
 
