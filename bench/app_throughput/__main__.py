@@ -4,8 +4,11 @@ gunicorn (app/gunicorn.conf.py, as deployed) serves the app on 127.0.0.1 against
 PostgreSQL cluster with its default, durable settings (or BENCH_DATABASE_URL's server); wrk
 loads it for a bounded time per scenario, after an uncounted second of each. Then a fixed
 number of concurrent requests counts lost updates (must be 0) and the counter row is checked
-against ``count(*)`` (drift, must be 0).
-Everything runs on this machine: load, server and database share its cores.
+against ``count(*)`` (drift, must be 0). Between the app's runs, pgbench runs the page's own
+statement against the same database (bench/app_throughput/pgbench.py): the database alone, so
+the run says whether the page waits on the database or on the Python path in front of it.
+Everything runs on this machine: load, server and database share its cores, unless
+``--database-cpus`` gives the database some of them (bench/app_throughput/placement.py).
 
 With ``--legacy DIR`` (or BENCH_LEGACY_APP), a checkout of the legacy app is served the same
 way (gunicorn, same workers, its own database at the legacy schema e75588bf2531 with the same
@@ -35,8 +38,10 @@ from bench.app_throughput.load import send_requests
 from bench.app_throughput.cpu import children_usage, postmaster_pid
 from bench.app_throughput.pg_cluster import (DatabaseServer, ThrowawayCluster, database_server,
                                              libpq_url)
-from bench.app_throughput.targets import (APP, LEGACY, PAGE, Results, Run, evaluate, noise,
-                                          table)
+from bench.app_throughput.pgbench import PgbenchResult, pgbench_path, run_pgbench
+from bench.app_throughput.placement import Placement, parse_cpu_list
+from bench.app_throughput.targets import (APP, LEGACY, PAGE, Alone, Results, Run, alone_lines,
+                                          evaluate, noise, table)
 from bench.app_throughput.wrk import (NEW_VISITORS_SCRIPT, returning_visitors_script, run_wrk,
                                       wrk_path)
 
@@ -75,9 +80,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--legacy-wsgi", default=os.environ.get("BENCH_LEGACY_WSGI", "app:app"),
                         help="the legacy app's WSGI object for gunicorn (default: "
                              "$BENCH_LEGACY_WSGI or app:app)")
+    parser.add_argument("--database-cpus", metavar="LIST",
+                        help="run the throwaway database on these CPUs (taskset's syntax: 1, "
+                             "0,2, 2-3) and load and app on the others, as if the database "
+                             "had a host of its own (default: everything shares every CPU)")
     args = parser.parse_args(argv)
     if args.legacy is not None and not args.legacy.is_dir():
         parser.error(f"--legacy {args.legacy} is not a directory")
+    available = frozenset(os.sched_getaffinity(0))
+    args.placement = Placement(available)
+    if args.database_cpus is not None:
+        if os.environ.get("BENCH_DATABASE_URL"):
+            parser.error("--database-cpus places the throwaway database: BENCH_DATABASE_URL's "
+                         "server runs where it runs")
+        try:
+            args.placement = Placement.split(available, parse_cpu_list(args.database_cpus))
+        except ValueError as error:
+            parser.error(f"--database-cpus {args.database_cpus}: {error}")
     return args
 
 
@@ -122,6 +141,11 @@ def print_run(side: str, rows: int, name: str, run: Run) -> None:
     print(f"{side:<7} {rows:>9} {name:<16} {result.requests_per_second:>9.1f} "
           f"{result.p99_ms:>9.1f} {result.requests:>9} {result.errors:>7} {cpu:>8} "
           f"{database:>7} {switches:>8}", flush=True)
+
+
+def print_alone(rows: int, alone: PgbenchResult) -> None:
+    print(f"{'db':<7} {rows:>9} {'page statement':<16} {alone.transactions_per_second:>9.1f} "
+          f"{'-':>9} {alone.transactions:>9} {alone.failed:>7}", flush=True)
 
 
 def print_total_cost(url: str, rows: int) -> None:
@@ -212,10 +236,26 @@ def measured_run(args: argparse.Namespace, server: GunicornServer, path: str,
                (app_spent.switches + database_spent.switches) / result.requests)
 
 
+def database_alone(args: argparse.Namespace, url: str, rows: int, alone: Alone) -> None:
+    """One pgbench run of the page's statement, one client per thread of the app, into
+    ``alone`` (nothing when pgbench is not installed)."""
+    pgbench = pgbench_path()
+    if pgbench is None:
+        return
+    try:
+        result = run_pgbench(pgbench, libpq_url(url), rows, args.workers * args.threads,
+                             args.seconds)
+    except RuntimeError as error:
+        raise SystemExit(f"app_throughput: {error}") from None
+    alone.setdefault(rows, []).append(result.transactions_per_second)
+    print_alone(rows, result)
+
+
 def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
-              legacy: GunicornServer | None, results: Results, database: set[int]) -> None:
-    """Every scenario on the app, and the page's on the legacy app, at ``rows`` visitors,
-    ``--repeats`` times in turn."""
+              legacy: GunicornServer | None, results: Results, database: set[int],
+              url: str, alone: Alone) -> None:
+    """Every scenario on the app, the page's on the legacy app and the page's statement on
+    the database alone, at ``rows`` visitors, ``--repeats`` times in turn."""
     sides = [(APP, app, scenarios(rows))]
     if legacy is not None:
         sides.append((LEGACY, legacy, [s for s in scenarios(rows) if s[0] == PAGE]))
@@ -231,10 +271,11 @@ def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
                 run = measured_run(args, server, path, script, database)
                 results.setdefault((side, rows, name), []).append(run)
                 print_run(side, rows, name, run)
+        database_alone(args, url, rows, alone)
 
 
 def measure(args: argparse.Namespace, server: DatabaseServer, url: str, legacy_url: str,
-            results: Results) -> tuple[int, Counter[int], int]:
+            results: Results, alone: Alone) -> tuple[int, Counter[int], int]:
     """Every round into ``results``, then the lost-update check: (lost, responses, drift)."""
     env = {"DATABASE_URL": url, "TRUSTED_PROXY_HOPS": "1", "LOG_LEVEL": "WARNING",
            "VISIT_SYNCHRONOUS_COMMIT": args.visit_synchronous_commit, **BUILD_ENV}
@@ -242,18 +283,19 @@ def measure(args: argparse.Namespace, server: DatabaseServer, url: str, legacy_u
     with serving(app, "the app") as gunicorn, legacy_server(args, legacy_url) as legacy:
         print(f"gunicorn {args.workers} workers x {args.threads} threads, wrk "
               f"{args.connections} connections, {args.repeats} x {args.seconds} s per scenario, "
-              f"{os.cpu_count()} CPUs shared by load, app and database, "
+              f"{args.placement.describe()}, "
               f"VISIT_SYNCHRONOUS_COMMIT={args.visit_synchronous_commit}"
               + (f"; legacy app: {args.legacy}" if legacy else "; no legacy app (--legacy)"))
         print(f"{'side':<7} {'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} "
               f"{'requests':>9} {'errors':>7} {'cpu us':>8} {'db us':>7} {'switches':>8}  "
               "(per request: CPU of the app workers + database, db: the database's part; "
-              "their context switches)")
+              "their context switches; side db: the page's statement from pgbench, "
+              f"{args.workers * args.threads} clients, transactions/s)")
         for rows in args.rows:
             load_rows(url, rows)
             if legacy is not None:
                 load_rows(legacy_url, rows)
-            run_round(args, rows, gunicorn, legacy, results, database_pids(server))
+            run_round(args, rows, gunicorn, legacy, results, database_pids(server), url, alone)
             print_total_cost(url, rows)
         lost, statuses = lost_updates(gunicorn.url, url, args.lost_update_requests)
     drift = counter_drift(url)
@@ -265,13 +307,20 @@ def measure(args: argparse.Namespace, server: DatabaseServer, url: str, legacy_u
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     wrk_path()
+    # The benchmark's children (gunicorn, wrk, pgbench) inherit this; the database does not.
+    os.sched_setaffinity(0, args.placement.app)
     results: Results = {}
-    with database_server(os.environ.get("BENCH_DATABASE_URL"), settings=()) as server, \
+    alone: Alone = {}
+    with database_server(os.environ.get("BENCH_DATABASE_URL"), settings=(),
+                         cpus=args.placement.database) as server, \
             migrated_database(server, "bench", "head") as url, \
             (migrated_database(server, "legacy", LEGACY_REVISION) if args.legacy
              else contextlib.nullcontext("")) as legacy_url:
-        lost, statuses, drift = measure(args, server, url, legacy_url, results)
-    print(table(evaluate(results, args.rows, lost, drift)))
+        lost, statuses, drift = measure(args, server, url, legacy_url, results, alone)
+    print(table(evaluate(results, args.rows, lost, drift,
+                         database_apart=bool(args.placement.database))))
+    for line in alone_lines(results, alone, args.workers * args.threads):
+        print(line)
     print(noise(results, args.rows))
     exact = lost == 0 and drift == 0 and statuses[200] == args.lost_update_requests
     return 0 if exact else 1

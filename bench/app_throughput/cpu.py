@@ -16,10 +16,12 @@ PROC = Path("/proc")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu(stat_line: str) -> tuple[int, float]:
-    """(parent pid, user + system CPU seconds) from a /proc/PID/stat line."""
+def process_cpu(stat_line: str) -> tuple[int, float, float]:
+    """(parent pid, user + system CPU seconds, those of its ended children it has reaped) from
+    a /proc/PID/stat line."""
     fields = stat_line[stat_line.rindex(")") + 2:].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS,
+            (int(fields[13]) + int(fields[14])) / CLOCK_TICKS)
 
 
 @dataclass(frozen=True)
@@ -50,15 +52,21 @@ def thread_switches(process: Path) -> int:
 
 
 def children_usage(parents: set[int], proc: Path = PROC) -> Usage:
-    """What the live processes whose parent is one of ``parents``, and the parents, spent."""
+    """What the live processes whose parent is one of ``parents``, and the parents, spent.
+
+    The parents' CPU includes their children that have ended (the kernel adds a child's to its
+    parent's when the parent reaps it), so a backend or worker that exits between two readings
+    does not take its CPU out of the difference; its context switches do go with it.
+    """
     cpu, switches = 0.0, 0
     for stat in proc.glob("[0-9]*/stat"):
         try:
-            parent, seconds = process_cpu(stat.read_text())
+            parent, seconds, reaped = process_cpu(stat.read_text())
         except (OSError, ValueError, IndexError):
             continue  # ended while being read
-        if parent in parents or int(stat.parent.name) in parents:
-            cpu += seconds
+        is_parent = int(stat.parent.name) in parents
+        if is_parent or parent in parents:
+            cpu += seconds + (reaped if is_parent else 0.0)
             switches += thread_switches(stat.parent)
     return Usage(cpu, switches)
 

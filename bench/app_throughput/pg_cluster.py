@@ -98,9 +98,12 @@ class DatabaseServer:
 class ThrowawayCluster(DatabaseServer):
     """initdb + pg_ctl in a temporary directory; ``stop()`` removes every trace."""
 
-    def __init__(self, settings: Sequence[str] = FAST_SETTINGS, bin_dir: Path | None = None):
+    def __init__(self, settings: Sequence[str] = FAST_SETTINGS, bin_dir: Path | None = None,
+                 cpus: frozenset[int] = frozenset()):
+        """``cpus``: run the server, and every backend it forks, on those CPUs only."""
         self.bin_dir = bin_dir or find_bin_dir()
         self.settings = tuple(settings)
+        self.cpus = cpus
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="pg-throwaway-"))
         self.data_dir = self.root / "data"
@@ -112,9 +115,14 @@ class ThrowawayCluster(DatabaseServer):
             return ["runuser", "-u", SERVER_USER, "--", *program]
         return program
 
+    def _pin(self) -> None:
+        """Run in the child before it executes: the server inherits its CPU affinity."""
+        os.sched_setaffinity(0, self.cpus)
+
     def _run(self, *command: str) -> None:
         result = subprocess.run(self._as_server_user(*command), capture_output=True, text=True,
-                                check=False)
+                                check=False,
+                                preexec_fn=self._pin if self.cpus else None)
         if result.returncode != 0:
             raise RuntimeError(f"{command[0]} failed ({result.returncode}): "
                                f"{(result.stderr or result.stdout).strip()}")
@@ -139,13 +147,14 @@ class ThrowawayCluster(DatabaseServer):
 
 
 @contextlib.contextmanager
-def database_server(existing_url: str | None = None,
-                    settings: Sequence[str] = FAST_SETTINGS) -> Iterator[DatabaseServer]:
-    """The server at ``existing_url`` when it answers, else a throwaway cluster for the block."""
+def database_server(existing_url: str | None = None, settings: Sequence[str] = FAST_SETTINGS,
+                    cpus: frozenset[int] = frozenset()) -> Iterator[DatabaseServer]:
+    """The server at ``existing_url`` when it answers, else a throwaway cluster for the block
+    (on ``cpus`` when given)."""
     if existing_url and is_reachable(existing_url):
         yield DatabaseServer(existing_url)
         return
-    cluster = ThrowawayCluster(settings)
+    cluster = ThrowawayCluster(settings, cpus=cpus)
     try:
         yield cluster.start()
     finally:

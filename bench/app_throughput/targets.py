@@ -7,11 +7,15 @@ made one after the other (repeat i of one scenario against repeat i of the other
 of outside load spoils one pair, not the figure.
 
 - ``/`` at least half as fast as ``/version`` of the same server: a page view costs little more
-  than the framework's own minimum. Also given by CPU per request (app workers + database),
-  which a busy machine distorts much less than requests/s;
+  than the framework's own minimum. Also given by CPU per request (app workers + database;
+  the app's alone when the database has CPUs of its own), which a busy machine distorts much
+  less than requests/s;
 - ``/`` at least 3x the legacy app at a handful of rows and 30x at a million (only with a
   checkout of the legacy app, ``--legacy``);
 - p99 of ``/`` at most 50 ms; no lost update, no drift of the unique-visitor total.
+
+Beside the targets, not one of them: ``/`` against the database alone (pgbench running the
+page's statement), which says how much of the page's cost is the database's.
 
 Ratios cancel much of the machine's other work, not all of it: the run also says how far
 ``/version``'s rate moved between repeats, so a verdict made in a noisy run reads as such.
@@ -41,6 +45,8 @@ class Run:
 
 # (side, visitor rows, scenario) -> each repeat of that run, in order
 Results = dict[tuple[str, int, str], list[Run]]
+# visitor rows -> transactions/s of the page's statement on the database alone, each repeat
+Alone = dict[int, list[float]]
 
 
 @dataclass(frozen=True)
@@ -69,26 +75,40 @@ def rate_ratio(results: Results, numerator: tuple[str, int, str],
     return statistics.median(ratios) if ratios else None
 
 
-def cpu_ratio(results: Results, cheap: tuple[str, int, str],
-              costly: tuple[str, int, str]) -> float | None:
+def app_cpu_us(run: Run) -> float | None:
+    """The app workers' CPU per request: the run's without the database's part."""
+    if run.cpu_us is None or run.database_us is None:
+        return None
+    return run.cpu_us - run.database_us
+
+
+def cpu_ratio(results: Results, cheap: tuple[str, int, str], costly: tuple[str, int, str],
+              database_apart: bool = False) -> float | None:
     """The median over repeats of CPU per request of ``cheap`` over ``costly``: the rate ratio
-    they would have on a machine of their own (when CPU is what limits them)."""
+    they would have on a machine of their own (when CPU is what limits them). With the
+    database on CPUs of its own (``database_apart``), only the app's CPU limits the app: the
+    database's part is left out."""
+    cost = app_cpu_us if database_apart else (lambda run: run.cpu_us)
     pairs = zip(results.get(cheap, []), results.get(costly, []))
-    ratios = [low.cpu_us / high.cpu_us for low, high in pairs
-              if low.cpu_us is not None and high.cpu_us]
+    costs = [(cost(low), cost(high)) for low, high in pairs]
+    ratios = [low / high for low, high in costs if low is not None and high]
     return statistics.median(ratios) if ratios else None
 
 
-def evaluate(results: Results, rows: list[int], lost_updates: int, drift: int) -> list[Target]:
-    """Every target this run can speak to; the legacy ones are None without a legacy run."""
+def evaluate(results: Results, rows: list[int], lost_updates: int, drift: int,
+             database_apart: bool = False) -> list[Target]:
+    """Every target this run can speak to; the legacy ones are None without a legacy run.
+    ``database_apart``: the database ran on CPUs of its own (``--database-cpus``)."""
     few, many = min(rows), max(rows)
     targets = []
     for count in sorted(set(rows)):
         page, version = (APP, count, PAGE), (APP, count, VERSION)
         targets.append(Target(f"/ vs /version, same server, {count:,} rows",
                               rate_ratio(results, page, version), 0.5, True, decimals=3))
-        targets.append(Target(f"  same, by CPU per request, {count:,} rows",
-                              cpu_ratio(results, version, page), 0.5, True, decimals=3))
+        by_cpu = "app CPU" if database_apart else "by CPU"
+        targets.append(Target(f"  same, {by_cpu} per request, {count:,} rows",
+                              cpu_ratio(results, version, page, database_apart), 0.5, True,
+                              decimals=3))
     targets.append(Target(f"/ vs legacy /, {few:,} rows",
                           rate_ratio(results, (APP, few, PAGE), (LEGACY, few, PAGE)), 3, True))
     if many != few:
@@ -103,6 +123,23 @@ def evaluate(results: Results, rows: list[int], lost_updates: int, drift: int) -
     targets.append(Target("lost updates + counter drift", float(lost_updates + abs(drift)), 0,
                           False, decimals=0))
     return targets
+
+
+def alone_lines(results: Results, alone: Alone, clients: int) -> list[str]:
+    """For each table size, ``/``'s rate over the database alone's (the median over repeats,
+    paired in order like the targets' ratios); one line saying why when it was not measured."""
+    if not alone:
+        return ["/ vs the database alone: not measured (no pgbench: apt-get install -y "
+                "postgresql)"]
+    lines = []
+    for rows, rates in sorted(alone.items()):
+        pairs = zip(results.get((APP, rows, PAGE), []), rates)
+        ratios = [run.wrk.requests_per_second / rate for run, rate in pairs if rate > 0]
+        ratio = f"{statistics.median(ratios):.3f}" if ratios else "-"
+        lines.append(f"/ vs the database alone, {rows:,} rows: {ratio} (the page's statement "
+                     f"from pgbench, {clients} clients: {statistics.median(rates):,.0f} "
+                     "transactions/s)")
+    return lines
 
 
 def table(targets: list[Target]) -> str:

@@ -123,21 +123,36 @@ def test_noise_needs_two_repeats() -> None:
 def test_cpu_and_switches_are_summed_over_a_process_its_children_and_their_threads(
         tmp_path: Path) -> None:
     ticks = os.sysconf("SC_CLK_TCK")
-    for pid, parent, user, system in [(10, 1, 5, 5), (11, 10, ticks, ticks), (12, 10, ticks, 0),
-                                      (13, 2, 50 * ticks, 0)]:
+    # pid, parent, user and system ticks, and those of its ended children (10's count: it is a
+    # parent asked about; 11's do not: they are its own children's, not asked about)
+    for pid, parent, user, system, reaped in [(10, 1, 5, 5, ticks), (11, 10, ticks, ticks, ticks),
+                                              (12, 10, ticks, 0, 0), (13, 2, 50 * ticks, 0, 0)]:
         (tmp_path / str(pid)).mkdir()
         (tmp_path / str(pid) / "stat").write_text(
-            f"{pid} (a (b) c) S {parent} 0 0 0 0 0 0 0 0 0 {user} {system} 0 0\n")
+            f"{pid} (a (b) c) S {parent} 0 0 0 0 0 0 0 0 0 {user} {system} {reaped} 0\n")
         for thread in (pid, pid + 100):
             (tmp_path / str(pid) / "task" / str(thread)).mkdir(parents=True)
             (tmp_path / str(pid) / "task" / str(thread) / "status").write_text(
                 f"Name:\tpython\nvoluntary_ctxt_switches:\t{pid}\n"
                 "nonvoluntary_ctxt_switches:\t1\n")
     usage = children_usage({10}, tmp_path)
-    assert usage.cpu == pytest.approx(3 + 10 / ticks)
+    assert usage.cpu == pytest.approx(4 + 10 / ticks)
     # Processes 10, 11 and 12, two threads each: each thread's voluntary count is its pid, + 1.
     assert usage.switches == 2 * (10 + 11 + 12) + 6
 
 
 def test_usage_subtracts_to_what_was_spent_between_two_readings() -> None:
     assert Usage(cpu=2.5, switches=40) - Usage(cpu=1.0, switches=15) == Usage(1.5, 25)
+
+
+def test_with_the_database_apart_only_the_apps_cpu_makes_the_cpu_ratio() -> None:
+    def run(cpu_us: float, database_us: float) -> Run:
+        return Run(WrkResult(requests=100, requests_per_second=100, p99_ms=1, errors=0), cpu_us,
+                   database_us)
+
+    results = {(APP, 10, VERSION): [run(400, 0)], (APP, 10, PAGE): [run(1000, 300)]}
+    shared = {target.name: target.measured for target in evaluate(results, [10], 0, 0)}
+    apart = {target.name: target.measured
+             for target in evaluate(results, [10], 0, 0, database_apart=True)}
+    assert shared["  same, by CPU per request, 10 rows"] == pytest.approx(0.4)
+    assert apart["  same, app CPU per request, 10 rows"] == pytest.approx(400 / 700)

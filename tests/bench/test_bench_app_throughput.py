@@ -7,6 +7,7 @@ back and counts every row), on a database at the legacy schema. It checks the ha
 legacy app's figures.
 """
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,14 @@ def test_a_run_with_a_legacy_checkout_measures_every_target(tmp_path: Path) -> N
         measured, *_, verdict = target_line(result.stdout, name)
         assert float(measured) > 0 and verdict in ("met", "MISSED"), name
     assert target_line(result.stdout, "lost updates + counter drift") == ["0", "<=", "0", "met"]
+    database_runs = [line.split() for line in result.stdout.splitlines()
+                     if line.startswith("db ")]
+    assert [run[2:4] for run in database_runs] == [["page", "statement"]]
+    assert float(database_runs[0][4]) > 0 and database_runs[0][7] == "0"  # tps, failed
+    alone = re.search(r"^/ vs the database alone, 10 rows: ([\d.]+) \(the page's statement "
+                      r"from pgbench, 16 clients: ([\d,]+) transactions/s\)$", result.stdout,
+                      re.MULTILINE)
+    assert alone is not None and float(alone.group(1)) > 0, result.stdout
     assert result.stdout.splitlines()[-1] == (
         "machine noise: not measured (a scenario needs 2 repeats or more)")
     assert "lost updates: 0 of 100 answered page views" in result.stdout
