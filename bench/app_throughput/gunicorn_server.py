@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Mapping
 
-from bench.app_throughput.pg_cluster import free_port
+from bench.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "app" / "gunicorn.conf.py"

@@ -9,7 +9,6 @@ command runs as the ``postgres`` system user through ``runuser``.
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -18,6 +17,8 @@ from typing import Iterator, Sequence
 
 import psycopg
 from sqlalchemy.engine import make_url
+
+from bench.ports import free_port
 
 PG_BIN_ROOT = Path("/usr/lib/postgresql")
 SERVER_USER = "postgres"
@@ -37,13 +38,6 @@ def find_bin_dir(root: Path = PG_BIN_ROOT) -> Path:
             f"PostgreSQL is not installed (no {root}/<version>/bin/initdb): "
             "run `apt-get install -y postgresql` (Debian) or set TEST_DATABASE_URL")
     return max(candidates, key=lambda path: int(path.parent.name))
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def admin_execute(admin_url: str, statement: str) -> None:

@@ -5,7 +5,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from bench.app_throughput.pg_cluster import free_port
+from bench.ports import free_port
 from tests.app.conftest import BUILD_ENV
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from app import create_app
 from bench.app_throughput.gunicorn_server import GunicornServer
-from bench.app_throughput.pg_cluster import free_port
+from bench.ports import free_port
 from tests.app.browser import Chromium
 from tests.app.conftest import BUILD_ENV, migrate_to
 

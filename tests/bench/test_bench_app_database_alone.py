@@ -7,12 +7,13 @@ import pytest
 
 from app.visits import POSTGRESQL_VISIT
 from bench.app_throughput.__main__ import parse_args
-from bench.app_throughput.pg_cluster import ThrowawayCluster, free_port, libpq_url
+from bench.app_throughput.pg_cluster import ThrowawayCluster, libpq_url
 from bench.app_throughput.pgbench import (page_statement_script, parse, pgbench_path,
                                           run_pgbench, service_file)
 from bench.app_throughput.placement import Placement, parse_cpu_list
 from bench.app_throughput.targets import APP, PAGE, Run, alone_lines
 from bench.app_throughput.wrk import WrkResult
+from bench.ports import free_port
 
 PGBENCH_OUTPUT = """pgbench (17.6 (Debian 17.6-0+deb13u1))
 transaction type: /tmp/tmpabc/page.sql

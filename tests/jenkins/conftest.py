@@ -1,9 +1,9 @@
 """The FAKE Jenkins on 127.0.0.1 and the environment that points the CLI at it."""
-import socket
 from collections.abc import Iterator
 
 import pytest
 
+from bench.ports import free_port
 from pipeline import cli
 from tests.jenkins.fake_jenkins import FakeJenkins
 
@@ -30,10 +30,7 @@ def jenkins_env(fake: FakeJenkins, monkeypatch: pytest.MonkeyPatch) -> FakeJenki
 @pytest.fixture
 def closed_port_url() -> str:
     """A URL on 127.0.0.1 where nothing listens."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+    return f"http://127.0.0.1:{free_port()}/"
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -24,7 +24,8 @@ from typing import Any
 import docker
 import yaml
 
-from tests.support.stack import REGISTRY, REPO_ROOT, free_port, remove_images
+from bench.ports import free_port
+from tests.support.stack import REGISTRY, REPO_ROOT, remove_images
 from tests.monitoring.conftest import ANSIBLE_DIR, BIN, ansible_environment
 
 ENVIRONMENT = "montest"

@@ -22,7 +22,8 @@ from pipeline.core import config as config_module
 from pipeline.core.errors import StageFailed
 from pipeline.core.version import parse
 from pipeline.ship import engine, images
-from tests.support.stack import REGISTRY, REPO_ROOT, free_port
+from bench.ports import free_port
+from tests.support.stack import REGISTRY, REPO_ROOT
 
 LAYER_BYTES = 8_000_000
 VERSION = "0.1.0+build.7"

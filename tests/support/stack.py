@@ -5,7 +5,6 @@ containers, network, volume and state directory), its own loopback port, image n
 file and reports: it never touches the developer's `local` deployment or version.txt.
 """
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -14,16 +13,11 @@ from pathlib import Path
 import docker
 import yaml
 
+from bench.ports import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_INVENTORY = REPO_ROOT / "ansible" / "inventories" / "local"
 REGISTRY = "127.0.0.1:5000"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def remove_images(repository: str) -> None:
