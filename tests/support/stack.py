@@ -38,6 +38,7 @@ class ShipStack:
         self.environment = environment
         self.name = f"vt{uuid.uuid4().hex[:8]}"
         self.port = free_port()
+        self.app_ports = [free_port(), free_port()]
         self.image_name = f"visitors-{self.name}"
         self.version_file = workdir / "version.txt"
         self.reports = workdir / "reports"
@@ -56,7 +57,7 @@ class ShipStack:
         local_vars.update({"stack_name": self.name, "stack_dir": str(self.state_dir),
                            "proxy_port": self.port, "proxy_public_url": self.url("").rstrip("/"),
                            "proxy_status_listen": f"127.0.0.1:{free_port()}",
-                           "app_ports": [free_port(), free_port()],
+                           "app_ports": self.app_ports,
                            **{f"monitoring_{name}_port": free_port() for name in (
                                "prometheus", "alertmanager", "node_exporter",
                                "postgres_exporter", "nginx_exporter")},
