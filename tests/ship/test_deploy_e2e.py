@@ -8,7 +8,6 @@ redeploy of what already runs (changed=0); build 2 again with a wrong database p
 build 2 killed outright twice (before its switch, then during its watch) and recovered; build
 2 redeployed while its container is sick (frozen).
 """
-import json
 import os
 import signal
 import subprocess
@@ -37,14 +36,6 @@ class Step:
     returncode: int
     output: str
     load: LoadResult
-
-
-def version_served(stack: ShipStack) -> dict[str, object]:
-    """The proxy's /version answer."""
-    with urllib.request.urlopen(stack.url("/version"), timeout=10) as response:
-        answer = json.loads(response.read())
-    assert isinstance(answer, dict)
-    return answer
 
 
 def visit(stack: ShipStack, times: int) -> None:
@@ -139,7 +130,7 @@ def rolled_back(stack: ShipStack, bad_migration: tuple[Step, str, str]) -> tuple
 
 def test_the_pipeline_stages_deploy_build_1(stack: ShipStack, first: Step) -> None:
     assert first.returncode == 0, first.output[-4000:]
-    assert version_served(stack)["build"] == 1
+    assert stack.version_served()["build"] == 1
     assert f"deployed build 1 to {stack.environment}: {stack.url('/')}" in first.output
     assert stack.app_builds() == [1]
 
@@ -150,7 +141,7 @@ def test_a_plan_says_what_would_change_and_changes_nothing(
     assert f"localhost: {stack.image(1)} -> {stack.image(2)}" in planned.stdout
     assert "migrations: none" in planned.stdout
     assert "restarts: the app on localhost, one host at a time" in planned.stdout
-    assert version_served(stack)["build"] == 1
+    assert stack.version_served()["build"] == 1
     assert stack.app_builds() == [1]
 
 
@@ -158,7 +149,7 @@ def test_a_redeploy_under_load_drops_no_request(
         stack: ShipStack, second: tuple[Step, subprocess.CompletedProcess[str]]) -> None:
     step, _ = second
     assert step.returncode == 0, step.output[-4000:]
-    assert version_served(stack)["build"] == 2
+    assert stack.version_served()["build"] == 2
     assert step.load.failed == 0, step.load.errors
     assert step.load.served > 50
     assert step.load.builds == {1, 2}
@@ -192,7 +183,7 @@ def test_an_image_that_never_turns_healthy_is_not_released(
             in error)
     assert unhealthy.load.failed == 0, unhealthy.load.errors
     assert unhealthy.load.builds == {2}
-    assert version_served(stack)["build"] == 2
+    assert stack.version_served()["build"] == 2
     assert stack.app_builds() == [2]
     assert not stack.lock_file.exists()
 
@@ -208,7 +199,7 @@ def test_a_failing_migration_stops_before_the_switch_and_changes_nothing(
     assert stack.sql("SELECT to_regclass('ship_test_marker') IS NULL") == "t"
     assert visitor_rows(stack) == rows
     assert step.load.failed == 0, step.load.errors
-    assert version_served(stack)["build"] == 2
+    assert stack.version_served()["build"] == 2
     assert stack.app_builds() == [2]
 
 
@@ -216,7 +207,7 @@ def test_rollback_serves_the_previous_release_and_keeps_the_rows(
         stack: ShipStack, rolled_back: tuple[Step, str]) -> None:
     step, rows = rolled_back
     assert step.returncode == 0, step.output[-4000:]
-    assert version_served(stack)["build"] == 1
+    assert stack.version_served()["build"] == 1
     assert step.load.failed == 0, step.load.errors
     assert visitor_rows(stack) == rows
     assert stack.app_builds() == [1]
@@ -272,7 +263,7 @@ def status_lines(stack: ShipStack) -> list[str]:
 def serving_build(stack: ShipStack) -> int:
     """The build the proxy serves now (-1 when it does not answer)."""
     try:
-        return int(str(version_served(stack)["build"]))
+        return int(str(stack.version_served()["build"]))
     except OSError:
         return -1
 

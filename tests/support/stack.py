@@ -4,9 +4,11 @@ Same playbooks, roles and local inventory as `make deploy`, but its own stack na
 containers, network, volume and state directory), its own loopback port, image name, version
 file and reports: it never touches the developer's `local` deployment or version.txt.
 """
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -101,6 +103,13 @@ class ShipStack:
     def url(self, path: str = "/") -> str:
         """A URL of the stack's proxy on loopback."""
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def version_served(self) -> dict[str, object]:
+        """The proxy's /version answer: what the stack serves."""
+        with urllib.request.urlopen(self.url("/version"), timeout=10) as response:
+            answer = json.loads(response.read())
+        assert isinstance(answer, dict)
+        return answer
 
     @property
     def lock_file(self) -> Path:
