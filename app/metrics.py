@@ -9,6 +9,9 @@ alert rules (monitoring/) use them, so they change only with those.
 ``app_http_requests_in_flight``            gauge      requests being handled now
 ``app_database_errors_total``              counter    requests that failed on the database
 ``app_visits_total``                       counter    visits counted
+``app_visit_batch_size``                   histogram  visits per statement sent to the database
+                                                      (app/batches.py): how much concurrent
+                                                      visits share
 ``visitors_build_info``                    gauge      1, labelled with the version, build and
                                                       commit serving: which build runs where
 =========================================  =========  ========================================
@@ -43,6 +46,11 @@ IN_FLIGHT = Gauge("app_http_requests_in_flight", "Requests being handled now.",
 DATABASE_ERRORS = Counter("app_database_errors",
                           "Requests that failed because the database failed.")
 VISITS = Counter("app_visits", "Visits counted (one per successful page view).")
+# At most the worker's threads (GUNICORN_THREADS, 4 by default) visit at once.
+BATCH_SIZE_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 32, 64)
+VISIT_BATCH_SIZE = Histogram("app_visit_batch_size",
+                             "Visits counted per statement sent to the database.",
+                             buckets=BATCH_SIZE_BUCKETS)
 
 blueprint = Blueprint("metrics", __name__)
 

@@ -2,11 +2,12 @@
 
 Whether the page is limited by the database or by the Python path in front of it is the
 question the speed targets stand for. pgbench answers the database's side on the same machine
-in the same run: the statement a page view sends (``app.visits.POSTGRESQL_VISIT``), prepared
-once per connection, for the same returning visitors as wrk's script (10.0.0.1 ...
-10.0.0.0 + rows), with one client per thread the app serves with (the most sessions it holds at
-once). pgbench is a client of PostgreSQL's own (Debian's ``postgresql`` ships it), so it works
-against BENCH_DATABASE_URL's server too. The URL reaches it in a service file readable by this
+in the same run: the statement a page view sends (``app.visits.POSTGRESQL_VISITS``), prepared
+once per connection, one visit per transaction (what a batch of one costs) for the same
+returning visitors as wrk's script (10.0.0.1 ... 10.0.0.0 + rows), with one client per thread
+the app serves with (the most visits it has in flight at once). pgbench is a client of
+PostgreSQL's own (Debian's ``postgresql`` ships it), so it works against BENCH_DATABASE_URL's
+server too. The URL reaches it in a service file readable by this
 user only, never in its arguments, where a password would show in ``ps``.
 """
 import os
@@ -20,11 +21,12 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from app.visits import POSTGRESQL_VISIT
+from app.visits import POSTGRESQL_VISITS
 from bench.app_throughput.pg_cluster import PostgresNotInstalled, find_bin_dir
 
 # wrk's returning visitors are 10.0.0.0 + n for n in 1 ... rows (bench/app_throughput/wrk.py).
-RETURNING_VISITOR = "host(inet '10.0.0.0' + :n)"
+# A batch of one visit from that address: the addresses, then their visits in the batch.
+ONE_RETURNING_VISIT = ("ARRAY[host(inet '10.0.0.0' + :n)]", "'{1}'")
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ class PgbenchResult:
 def page_statement_script(rows: int) -> str:
     """A pgbench script of the page's statement for a random returning visitor; pgbench reads
     a statement up to its semicolon, on one line."""
-    statement = " ".join(POSTGRESQL_VISIT.decode().split()).replace("$1", RETURNING_VISITOR)
+    addresses, visits = ONE_RETURNING_VISIT
+    statement = " ".join(POSTGRESQL_VISITS.decode().split()).replace(
+        "$1", addresses).replace("$2", visits)
     return f"\\set n random(1, {int(rows)})\n{statement};\n"
 
 

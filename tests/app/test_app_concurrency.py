@@ -77,6 +77,9 @@ def test_gunicorn_workers_count_exactly_and_share_metrics(postgres_url: str) -> 
     assert visits_by_address(app)["127.0.0.1"] == REQUESTS
     assert total(app) == (CLIENTS + 1, CLIENTS + 1)
     assert sample(metrics, "app_visits_total") == REQUESTS + CLIENTS
+    assert sample(metrics, "app_visit_batch_size_sum") == REQUESTS + CLIENTS
+    statements = sample(metrics, "app_visit_batch_size_count")
+    assert statements and statements < REQUESTS + CLIENTS, "concurrent visits shared no statement"
     assert sample(metrics, 'app_http_requests_total{endpoint="/",method="GET",status="200"}') \
         == REQUESTS + CLIENTS
     assert sample(metrics, "app_http_requests_in_flight") == 1  # the scrape, in one worker

@@ -32,7 +32,8 @@ def test_requests_latency_and_visits_are_counted(migrated_app: Flask) -> None:
     assert client.get("/", environ_base=PEER).status_code == 200
     assert client.get("/no-such-page").status_code == 404
     after = scrape(migrated_app)
-    for name in (PAGE_OK, UNMATCHED, PAGE_LATENCY, "app_visits_total"):
+    for name in (PAGE_OK, UNMATCHED, PAGE_LATENCY, "app_visits_total",
+                 "app_visit_batch_size_count", "app_visit_batch_size_sum"):
         assert counted(before, after, name) == 1, name
     assert counted(before, after, "app_database_errors_total") == 0
 
@@ -52,6 +53,7 @@ def test_database_errors_are_counted(make_app: AppFactory) -> None:
     assert counted(before, after, "app_database_errors_total") == 1
     assert counted(before, after, PAGE_UNAVAILABLE) == 1
     assert counted(before, after, "app_visits_total") == 0
+    assert counted(before, after, "app_visit_batch_size_count") == 0
 
 
 def test_promtool_accepts_the_metrics(migrated_app: Flask) -> None:

@@ -5,7 +5,7 @@ import os
 import psycopg
 import pytest
 
-from app.visits import POSTGRESQL_VISIT
+from app.visits import POSTGRESQL_VISITS
 from bench.app_throughput.__main__ import parse_args
 from bench.app_throughput.pg_cluster import ThrowawayCluster, libpq_url
 from bench.app_throughput.pgbench import (page_statement_script, parse, pgbench_path,
@@ -34,8 +34,8 @@ tps = 7520.114204 (without initial connection time)
 def test_the_script_runs_the_pages_own_statement_for_wrks_returning_visitors() -> None:
     set_line, statement, end = page_statement_script(1000).split("\n")
     assert set_line == "\\set n random(1, 1000)"
-    assert statement == " ".join(POSTGRESQL_VISIT.decode().split()).replace(
-        "$1", "host(inet '10.0.0.0' + :n)") + ";"
+    assert statement == " ".join(POSTGRESQL_VISITS.decode().split()).replace(
+        "$1", "ARRAY[host(inet '10.0.0.0' + :n)]").replace("$2", "'{1}'") + ";"
     assert end == ""
 
 
