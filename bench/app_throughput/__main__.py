@@ -35,6 +35,7 @@ from app import create_app
 from bench import cli
 from bench.app_throughput.gunicorn_server import GunicornServer
 from bench.app_throughput.load import send_requests
+from bench.app_throughput.batches import read_batches
 from bench.app_throughput.cpu import children_usage, postmaster_pid
 from bench.app_throughput.pg_cluster import (DatabaseServer, ThrowawayCluster, database_server,
                                              libpq_url)
@@ -138,9 +139,10 @@ def print_run(side: str, rows: int, name: str, run: Run) -> None:
     cpu = "-" if run.cpu_us is None else f"{run.cpu_us:.0f}"
     database = "-" if run.database_us is None else f"{run.database_us:.0f}"
     switches = "-" if run.switches is None else f"{run.switches:.1f}"
+    batched = "-" if run.visits_per_statement is None else f"{run.visits_per_statement:.2f}"
     print(f"{side:<7} {rows:>9} {name:<16} {result.requests_per_second:>9.1f} "
           f"{result.p99_ms:>9.1f} {result.requests:>9} {result.errors:>7} {cpu:>8} "
-          f"{database:>7} {switches:>8}", flush=True)
+          f"{database:>7} {switches:>8} {batched:>9}", flush=True)
 
 
 def print_alone(rows: int, alone: PgbenchResult) -> None:
@@ -224,16 +226,20 @@ def measured_run(args: argparse.Namespace, server: GunicornServer, path: str,
     """One wrk run, with the CPU spent and the context switches made per request by the app's
     and the ``database``'s process trees, and the CPU of the database's alone."""
     app = {server.process.pid} if server.process else set()
+    batches_before = read_batches(server.url)
     app_before, database_before = children_usage(app), children_usage(database)
     result = run_wrk(server.url + path, args.seconds, args.connections,
                      min(2, args.connections), script)
     app_spent = children_usage(app) - app_before
     database_spent = children_usage(database) - database_before
+    batches_after = read_batches(server.url)
     if not result.requests:
         return Run(result)
+    batched = (batches_after - batches_before).visits_per_statement() \
+        if batches_before and batches_after else None
     return Run(result, 1e6 * (app_spent.cpu + database_spent.cpu) / result.requests,
                1e6 * database_spent.cpu / result.requests if database else None,
-               (app_spent.switches + database_spent.switches) / result.requests)
+               (app_spent.switches + database_spent.switches) / result.requests, batched)
 
 
 def database_alone(args: argparse.Namespace, url: str, rows: int, alone: Alone) -> None:
@@ -287,9 +293,11 @@ def measure(args: argparse.Namespace, server: DatabaseServer, url: str, legacy_u
               f"VISIT_SYNCHRONOUS_COMMIT={args.visit_synchronous_commit}"
               + (f"; legacy app: {args.legacy}" if legacy else "; no legacy app (--legacy)"))
         print(f"{'side':<7} {'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} "
-              f"{'requests':>9} {'errors':>7} {'cpu us':>8} {'db us':>7} {'switches':>8}  "
+              f"{'requests':>9} {'errors':>7} {'cpu us':>8} {'db us':>7} {'switches':>8} "
+              f"{'visits/st':>9}  "
               "(per request: CPU of the app workers + database, db: the database's part; "
-              "their context switches; side db: the page's statement from pgbench, "
+              "their context switches; visits per statement the app sent; "
+              "side db: the page's statement from pgbench, one visit each, "
               f"{args.workers * args.threads} clients, transactions/s)")
         for rows in args.rows:
             load_rows(url, rows)

@@ -35,12 +35,14 @@ NOISY_SPREAD = 0.10
 @dataclass(frozen=True)
 class Run:
     """One wrk run, and the CPU the app's and database's processes spent per request
-    (``database_us``: the database's part of it) and their context switches per request."""
+    (``database_us``: the database's part of it), their context switches per request, and the
+    visits per statement the app sent (None for ``/version`` and the legacy app)."""
 
     wrk: WrkResult
     cpu_us: float | None = None
     database_us: float | None = None
     switches: float | None = None
+    visits_per_statement: float | None = None
 
 
 # (side, visitor rows, scenario) -> each repeat of that run, in order

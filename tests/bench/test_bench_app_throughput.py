@@ -79,8 +79,11 @@ def test_a_run_with_a_legacy_checkout_measures_every_target(tmp_path: Path) -> N
     assert [run[2:4] for run in legacy_runs] == [["/", "returning"]]
     assert float(legacy_runs[0][4]) > 0  # requests/s
     app_runs = [line.split() for line in result.stdout.splitlines() if line.startswith("app ")]
-    # Each run's last column: context switches per request; serving a request makes some.
-    assert app_runs and all(float(run[-1]) > 0 for run in app_runs)
+    # The last two columns: context switches per request (serving a request makes some), and
+    # visits per statement sent to the database (the page's runs only; at least one each).
+    assert app_runs and all(float(run[-2]) > 0 for run in app_runs)
+    assert [run[-1] == "-" for run in app_runs] == [run[2] == "/version" for run in app_runs]
+    assert all(float(run[-1]) >= 1 for run in app_runs if run[2] == "/")
     for name in ("/ vs /version, same server, 10 rows", "/ vs legacy /, 10 rows",
                  "p99 of / (worst scenario's median), ms"):
         measured, *_, verdict = target_line(result.stdout, name)
