@@ -13,8 +13,10 @@ Everything runs on this machine: load, server and database share its cores, unle
 With ``--legacy DIR`` (or BENCH_LEGACY_APP), a checkout of the legacy app is served the same
 way (gunicorn, same workers, its own database at the legacy schema e75588bf2531 with the same
 rows; DATABASE_URL and SQLALCHEMY_DATABASE_URI point at it) and loaded with the same scenarios,
-so the ratios against it are measured, not remembered. The run ends with the targets table
-(bench/app_throughput/targets.py) and how far the machine's other work moved the
+so the ratios against it are measured, not remembered. With ``--baseline DIR`` (or
+BENCH_BASELINE_APP), an earlier checkout of this app runs ``/version`` and the page beside it,
+to judge a change side by side (bench/app_throughput/baseline.py). The run ends with the
+targets table (bench/app_throughput/targets.py) and how far the machine's other work moved the
 figures.
 """
 import argparse
@@ -33,22 +35,26 @@ import psycopg
 
 from app import create_app
 from bench import cli
-from bench.app_throughput.gunicorn_server import GunicornServer
-from bench.app_throughput.load import send_requests
+from bench.app_throughput.baseline import baseline_database, checkout_problem
 from bench.app_throughput.batches import read_batches
 from bench.app_throughput.cpu import children_usage, postmaster_pid
+from bench.app_throughput.gunicorn_server import GunicornServer
+from bench.app_throughput.load import send_requests
 from bench.app_throughput.pg_cluster import (DatabaseServer, ThrowawayCluster, database_server,
                                              libpq_url)
 from bench.app_throughput.pgbench import PgbenchResult, pgbench_path, run_pgbench
 from bench.app_throughput.placement import Placement, parse_cpu_list
-from bench.app_throughput.targets import (APP, LEGACY, PAGE, Alone, Results, Run, alone_lines,
-                                          evaluate, noise, table)
+from bench.app_throughput.targets import (APP, BASELINE, LEGACY, PAGE, VERSION, Alone, Results,
+                                          Run, alone_lines, baseline_lines, evaluate, noise,
+                                          table)
 from bench.app_throughput.wrk import (NEW_VISITORS_SCRIPT, returning_visitors_script, run_wrk,
                                       wrk_path)
 
 BUILD_ENV = {"APP_VERSION": "0.0.0+build.0", "APP_COMMIT": "bench"}
 HAMMERED_CLIENT = "192.0.2.77"
 LEGACY_REVISION = "e75588bf2531"
+# The scenarios each side other than the app runs: the ones its ratios need.
+SIDE_SCENARIOS = {LEGACY: (PAGE,), BASELINE: (VERSION, PAGE)}
 WARMUP_SECONDS = 1
 
 
@@ -81,6 +87,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--legacy-wsgi", default=os.environ.get("BENCH_LEGACY_WSGI", "app:app"),
                         help="the legacy app's WSGI object for gunicorn (default: "
                              "$BENCH_LEGACY_WSGI or app:app)")
+    parser.add_argument("--baseline", type=Path,
+                        default=os.environ.get("BENCH_BASELINE_APP") or None,
+                        help="an earlier checkout of this app (git worktree add DIR REV) to "
+                             "measure beside this one: /version and the page, interleaved "
+                             "(default: $BENCH_BASELINE_APP)")
     parser.add_argument("--database-cpus", metavar="LIST",
                         help="run the throwaway database on these CPUs (taskset's syntax: 1, "
                              "0,2, 2-3) and load and app on the others, as if the database "
@@ -88,6 +99,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.legacy is not None and not args.legacy.is_dir():
         parser.error(f"--legacy {args.legacy} is not a directory")
+    if args.baseline is not None:
+        problem = checkout_problem(args.baseline)
+        if problem:
+            parser.error(f"--baseline {problem}")
+        args.baseline = args.baseline.resolve()
     available = frozenset(os.sched_getaffinity(0))
     args.placement = Placement(available)
     if args.database_cpus is not None:
@@ -140,13 +156,13 @@ def print_run(side: str, rows: int, name: str, run: Run) -> None:
     database = "-" if run.database_us is None else f"{run.database_us:.0f}"
     switches = "-" if run.switches is None else f"{run.switches:.1f}"
     batched = "-" if run.visits_per_statement is None else f"{run.visits_per_statement:.2f}"
-    print(f"{side:<7} {rows:>9} {name:<16} {result.requests_per_second:>9.1f} "
+    print(f"{side:<8} {rows:>9} {name:<16} {result.requests_per_second:>9.1f} "
           f"{result.p99_ms:>9.1f} {result.requests:>9} {result.errors:>7} {cpu:>8} "
           f"{database:>7} {switches:>8} {batched:>9}", flush=True)
 
 
 def print_alone(rows: int, alone: PgbenchResult) -> None:
-    print(f"{'db':<7} {rows:>9} {'page statement':<16} {alone.transactions_per_second:>9.1f} "
+    print(f"{'db':<8} {rows:>9} {'page statement':<16} {alone.transactions_per_second:>9.1f} "
           f"{'-':>9} {alone.transactions:>9} {alone.failed:>7}", flush=True)
 
 
@@ -207,11 +223,8 @@ def serving(server: GunicornServer, what: str) -> Iterator[GunicornServer]:
 
 
 @contextlib.contextmanager
-def legacy_server(args: argparse.Namespace, url: str) -> Iterator[GunicornServer | None]:
-    """The legacy checkout under gunicorn on its own database, when one was given."""
-    if args.legacy is None:
-        yield None
-        return
+def legacy_server(args: argparse.Namespace, url: str) -> Iterator[GunicornServer]:
+    """The legacy checkout under gunicorn on its own database."""
     driver_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     env = {"DATABASE_URL": driver_url, "SQLALCHEMY_DATABASE_URI": driver_url,
            "LOG_LEVEL": "WARNING"}
@@ -257,14 +270,13 @@ def database_alone(args: argparse.Namespace, url: str, rows: int, alone: Alone) 
     print_alone(rows, result)
 
 
-def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
-              legacy: GunicornServer | None, results: Results, database: set[int],
-              url: str, alone: Alone) -> None:
-    """Every scenario on the app, the page's on the legacy app and the page's statement on
-    the database alone, at ``rows`` visitors, ``--repeats`` times in turn."""
-    sides = [(APP, app, scenarios(rows))]
-    if legacy is not None:
-        sides.append((LEGACY, legacy, [s for s in scenarios(rows) if s[0] == PAGE]))
+def run_round(args: argparse.Namespace, rows: int, servers: dict[str, GunicornServer],
+              results: Results, database: set[int], url: str, alone: Alone) -> None:
+    """Every scenario on the app, some on the other sides (``SIDE_SCENARIOS``) and the page's
+    statement on the database alone, at ``rows`` visitors, ``--repeats`` times in turn."""
+    sides = [(side, server, [run for run in scenarios(rows)
+                             if side == APP or run[0] in SIDE_SCENARIOS[side]])
+             for side, server in servers.items()]
     # Not counted: a fresh server's first runs (cold caches and connection pools) measured
     # half the rate of the next ones, which skewed the first pair of every ratio.
     for _, server, runs in sides:
@@ -280,19 +292,36 @@ def run_round(args: argparse.Namespace, rows: int, app: GunicornServer,
         database_alone(args, url, rows, alone)
 
 
-def measure(args: argparse.Namespace, server: DatabaseServer, url: str, legacy_url: str,
-            results: Results, alone: Alone) -> tuple[int, Counter[int], int]:
-    """Every round into ``results``, then the lost-update check: (lost, responses, drift)."""
-    env = {"DATABASE_URL": url, "TRUSTED_PROXY_HOPS": "1", "LOG_LEVEL": "WARNING",
+def start_servers(args: argparse.Namespace, urls: dict[str, str],
+                  stack: contextlib.ExitStack) -> dict[str, GunicornServer]:
+    """The app, and each other side that has a database in ``urls``, serving until ``stack``
+    closes."""
+    env = {"DATABASE_URL": urls[APP], "TRUSTED_PROXY_HOPS": "1", "LOG_LEVEL": "WARNING",
            "VISIT_SYNCHRONOUS_COMMIT": args.visit_synchronous_commit, **BUILD_ENV}
     app = GunicornServer(env, workers=args.workers, threads=args.threads)
-    with serving(app, "the app") as gunicorn, legacy_server(args, legacy_url) as legacy:
+    servers = {APP: stack.enter_context(serving(app, "the app"))}
+    if LEGACY in urls:
+        servers[LEGACY] = stack.enter_context(legacy_server(args, urls[LEGACY]))
+    if BASELINE in urls:
+        baseline = GunicornServer({**env, "DATABASE_URL": urls[BASELINE]}, workers=args.workers,
+                                  threads=args.threads, root=args.baseline)
+        servers[BASELINE] = stack.enter_context(
+            serving(baseline, f"the baseline ({args.baseline})"))
+    return servers
+
+
+def measure(args: argparse.Namespace, server: DatabaseServer, urls: dict[str, str],
+            results: Results, alone: Alone) -> tuple[int, Counter[int], int]:
+    """Every round into ``results``, then the lost-update check: (lost, responses, drift)."""
+    with contextlib.ExitStack() as stack:
+        servers = start_servers(args, urls, stack)
         print(f"gunicorn {args.workers} workers x {args.threads} threads, wrk "
               f"{args.connections} connections, {args.repeats} x {args.seconds} s per scenario, "
               f"{args.placement.describe()}, "
               f"VISIT_SYNCHRONOUS_COMMIT={args.visit_synchronous_commit}"
-              + (f"; legacy app: {args.legacy}" if legacy else "; no legacy app (--legacy)"))
-        print(f"{'side':<7} {'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} "
+              + (f"; legacy app: {args.legacy}" if args.legacy else "; no legacy app (--legacy)")
+              + (f"; baseline: {args.baseline}" if args.baseline else ""))
+        print(f"{'side':<8} {'rows':>9} {'scenario':<16} {'req/s':>9} {'p99 ms':>9} "
               f"{'requests':>9} {'errors':>7} {'cpu us':>8} {'db us':>7} {'switches':>8} "
               f"{'visits/st':>9}  "
               "(per request: CPU of the app workers + database, db: the database's part; "
@@ -300,13 +329,12 @@ def measure(args: argparse.Namespace, server: DatabaseServer, url: str, legacy_u
               "side db: the page's statement from pgbench, one visit each, "
               f"{args.workers * args.threads} clients, transactions/s)")
         for rows in args.rows:
-            load_rows(url, rows)
-            if legacy is not None:
-                load_rows(legacy_url, rows)
-            run_round(args, rows, gunicorn, legacy, results, database_pids(server), url, alone)
-            print_total_cost(url, rows)
-        lost, statuses = lost_updates(gunicorn.url, url, args.lost_update_requests)
-    drift = counter_drift(url)
+            for database_url in urls.values():
+                load_rows(database_url, rows)
+            run_round(args, rows, servers, results, database_pids(server), urls[APP], alone)
+            print_total_cost(urls[APP], rows)
+        lost, statuses = lost_updates(servers[APP].url, urls[APP], args.lost_update_requests)
+    drift = counter_drift(urls[APP])
     print(f"lost updates: {lost} of {statuses[200]} answered page views from one client "
           f"(responses: {dict(statuses)}); counter drift {drift}")
     return lost, statuses, drift
@@ -319,16 +347,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.sched_setaffinity(0, args.placement.app)
     results: Results = {}
     alone: Alone = {}
-    with database_server(os.environ.get("BENCH_DATABASE_URL"), settings=(),
-                         cpus=args.placement.database) as server, \
-            migrated_database(server, "bench", "head") as url, \
-            (migrated_database(server, "legacy", LEGACY_REVISION) if args.legacy
-             else contextlib.nullcontext("")) as legacy_url:
-        lost, statuses, drift = measure(args, server, url, legacy_url, results, alone)
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(database_server(
+            os.environ.get("BENCH_DATABASE_URL"), settings=(), cpus=args.placement.database))
+        urls = {APP: stack.enter_context(migrated_database(server, "bench", "head"))}
+        if args.legacy:
+            urls[LEGACY] = stack.enter_context(
+                migrated_database(server, "legacy", LEGACY_REVISION))
+        if args.baseline:
+            urls[BASELINE] = stack.enter_context(
+                baseline_database(server, args.baseline, BUILD_ENV))
+        lost, statuses, drift = measure(args, server, urls, results, alone)
     print(table(evaluate(results, args.rows, lost, drift,
                          database_apart=bool(args.placement.database))))
     for line in alone_lines(results, alone, args.workers * args.threads):
         print(line)
+    if args.baseline:
+        for line in baseline_lines(results, args.rows):
+            print(line)
     print(noise(results, args.rows))
     exact = lost == 0 and drift == 0 and statuses[200] == args.lost_update_requests
     return 0 if exact else 1

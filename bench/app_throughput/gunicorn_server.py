@@ -2,7 +2,8 @@
 
 Shared by the benchmark and the tests, so both measure and check what a deploy runs:
 several worker processes, prometheus multiprocess metrics, a graceful stop on SIGTERM.
-The benchmark also serves another checkout (the legacy app) with the same worker settings.
+The benchmark also serves other checkouts with the same worker settings: an earlier checkout
+of this app with its own config (``root``), the legacy app with none (``checkout``).
 """
 import os
 import shutil
@@ -20,16 +21,18 @@ from typing import Mapping
 from bench.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "app" / "gunicorn.conf.py"
+CONFIG = Path("app") / "gunicorn.conf.py"  # in a checkout of this app
 
 
 class GunicornServer:
     """``with GunicornServer(env) as server:`` serves the app at ``server.url`` in the block."""
 
     def __init__(self, env: Mapping[str, str], workers: int = 2, threads: int = 4,
-                 app: str = "app:create_app()", checkout: Path | None = None) -> None:
-        """``checkout``: serve that directory's WSGI ``app`` instead of this repository's, with
-        the same worker settings given on the command line (its own config is not ours)."""
+                 app: str = "app:create_app()", checkout: Path | None = None,
+                 root: Path = ROOT) -> None:
+        """``root``: the checkout of this app to serve, with its own config (default: this
+        one). ``checkout``: serve that directory's WSGI ``app`` instead, a foreign app, with the
+        same worker settings given on the command line (its own config is not ours)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = Path(tempfile.mkdtemp(prefix="gunicorn-"))
@@ -42,8 +45,8 @@ class GunicornServer:
                     "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         self.process: subprocess.Popen[bytes] | None = None
         self.final_log: str | None = None
-        self.cwd = checkout or ROOT
-        self.command = [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), app]
+        self.cwd = checkout or root
+        self.command = [sys.executable, "-m", "gunicorn", "-c", str(root / CONFIG), app]
         if checkout is not None:
             self.command = [sys.executable, "-m", "gunicorn", "--chdir", str(checkout),
                             "--worker-class", "gthread", "--workers", str(workers),

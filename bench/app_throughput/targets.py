@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from bench.app_throughput.wrk import WrkResult
 
-APP, LEGACY = "app", "legacy"
+APP, LEGACY, BASELINE = "app", "legacy", "baseline"
 VERSION, PAGE = "/version", "/ returning"
 # Repeats of /version further apart than this (fastest minus slowest, over the median) were
 # moved by other work: quiet runs of this machine measured 3 to 5%, busy ones 11 to 49%.
@@ -141,6 +141,20 @@ def alone_lines(results: Results, alone: Alone, clients: int) -> list[str]:
         lines.append(f"/ vs the database alone, {rows:,} rows: {ratio} (the page's statement "
                      f"from pgbench, {clients} clients: {statistics.median(rates):,.0f} "
                      "transactions/s)")
+    return lines
+
+
+def baseline_lines(results: Results, rows: list[int]) -> list[str]:
+    """For each table size, ``/`` against the baseline's (``--baseline``), and each side's
+    ``/`` against its own ``/version``: medians of ratios paired by repeat, as above."""
+    lines = []
+    for count in sorted(set(rows)):
+        ratios = [rate_ratio(results, (APP, count, PAGE), (BASELINE, count, PAGE)),
+                  rate_ratio(results, (APP, count, PAGE), (APP, count, VERSION)),
+                  rate_ratio(results, (BASELINE, count, PAGE), (BASELINE, count, VERSION))]
+        this, of_app, of_baseline = ("-" if ratio is None else f"{ratio:.3f}" for ratio in ratios)
+        lines.append(f"/ vs baseline /, {count:,} rows: {this} (/ vs /version: {of_app} here, "
+                     f"{of_baseline} in the baseline)")
     return lines
 
 
