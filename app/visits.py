@@ -8,7 +8,8 @@ the database do the increment under the row lock; both PostgreSQL and SQLite sup
 
 Why batches: the concurrent visits of one worker process go to the database together, in one
 statement (app/batches.py): the visits from one address add up to one row update, and the
-batch is upserted from a JSON object of addresses and their visits. Each visit of an address
+batch is upserted from its addresses and their visits (two arrays on PostgreSQL, a JSON object
+on SQLite: each database's own way to pass rows as one parameter). Each visit of an address
 then gets its own number, in the order the visits arrived: the last one gets the row's new
 value. The rows are upserted in address order, so two batches that share addresses (two worker
 processes) take their row locks in the same order and never deadlock.
