@@ -33,7 +33,8 @@ POSTGRES_IMAGE = "pipeline/postgres:15-bookworm"
 NGINX_IMAGE = "pipeline/nginx:bookworm"
 # Short intervals, so an alert fires and resolves within seconds.
 INTERVALS = {"monitoring_scrape_interval": "1s", "monitoring_scrape_timeout": "1s",
-             "monitoring_evaluation_interval": "1s", "monitoring_alert_app_down_for": "5s",
+             "monitoring_evaluation_interval": "1s",
+             "monitoring_app_targets_refresh_interval": "2s", "monitoring_alert_app_down_for": "5s",
              "monitoring_alertmanager_group_wait": "1s",
              "monitoring_alertmanager_group_interval": "1s",
              "monitoring_alertmanager_repeat_interval": "1h"}

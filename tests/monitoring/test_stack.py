@@ -98,6 +98,30 @@ def test_prometheus_keeps_its_data_on_a_volume_with_retention(stack: MonitoringS
     assert "--storage.tsdb.retention.time=15d" in container.attrs["Args"]
 
 
+def test_a_release_target_file_readable_only_after_it_appears_is_still_scraped(
+        stack: MonitoringStack) -> None:
+    """What Ansible's copy does to a new file: renamed into place unreadable to Prometheus'
+    user, its mode set a moment later. Prometheus ignores the mode change; its re-read
+    (monitoring_app_targets_refresh_interval) must still find the release."""
+    targets = Path(stack.variables["stack_dir"]) / "monitoring" / "prometheus" / "targets"
+    errors = 'prometheus_sd_file_read_errors_total{job="prometheus"}'
+    before = float(stack.wait_for_query(errors)[0]["value"][1])
+    staged = targets.parent / "app-late.json.tmp"
+    staged.write_text(json.dumps([{"targets": [stack.variables["app_metrics_target"]],
+                                   "labels": {"instance": "late"}}]), encoding="utf-8")
+    staged.chmod(0o600)
+    try:
+        staged.rename(targets / "app-late.json")
+        stack.wait_for_query(f"{errors} > {before}")  # Prometheus tried, and could not read it
+        (targets / "app-late.json").chmod(0o644)
+        stack.wait_for_query('up{job="app", instance="late"} == 1',
+                             timeout=seconds(INTERVALS["monitoring_app_targets_refresh_interval"])
+                             + 15)
+    finally:
+        (targets / "app-late.json").unlink(missing_ok=True)
+        staged.unlink(missing_ok=True)
+
+
 def test_record_deploy_and_backup_reach_prometheus(stack: MonitoringStack) -> None:
     release = {"monitoring_deploy_kind": "rollback", "app_release_build": 12,
                "app_release_version": "0.1.0+build.12", "deploy_holder": 'Ann "ops" O\'Neil'}
