@@ -29,7 +29,12 @@ def env_int(name: str, default: int, minimum: int) -> int:
 bind = [os.environ.get("GUNICORN_BIND", "").strip() or "0.0.0.0:8000"]
 workers = env_int("GUNICORN_WORKERS", env_int("WEB_CONCURRENCY", 2, 1), 1)
 worker_class = "gthread"
-threads = env_int("GUNICORN_THREADS", 4, 1)
+# Threads per worker unless GUNICORN_THREADS says. A worker's concurrent visits share one database
+# statement (app/batches.py), so more threads make larger batches, not more connections; and
+# the keep-alive connections that pile up on one worker (its threads race the others' to
+# accept) still find a free thread. Measured in docs/scaling.md ("More gunicorn workers").
+DEFAULT_THREADS = 16
+threads = env_int("GUNICORN_THREADS", DEFAULT_THREADS, 1)
 # A deploy switches traffic away, then stops the old container: in-flight requests finish first.
 graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30, 1)
 timeout = 30

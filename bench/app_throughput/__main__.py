@@ -38,7 +38,7 @@ from bench import cli
 from bench.app_throughput.baseline import baseline_database, checkout_problem
 from bench.app_throughput.batches import read_batches
 from bench.app_throughput.cpu import children_usage, postmaster_pid
-from bench.app_throughput.gunicorn_server import GunicornServer
+from bench.app_throughput.gunicorn_server import GunicornServer, default_threads
 from bench.app_throughput.load import send_requests
 from bench.app_throughput.pg_cluster import (DatabaseServer, ThrowawayCluster, database_server,
                                              libpq_url)
@@ -73,7 +73,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="runs of each scenario, interleaved; figures are medians")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=default_threads(),
+                        help="threads per gunicorn worker (default: %(default)s, as "
+                             "app/gunicorn.conf.py deploys it)")
     parser.add_argument("--rows", type=int, nargs="+", default=[10, 1_000_000],
                         help="visitor rows to bulk-load before each round")
     parser.add_argument("--lost-update-requests", type=int, default=10_000,

@@ -6,6 +6,7 @@ The benchmark also serves other checkouts with the same worker settings: an earl
 of this app with its own config (``root``), the legacy app with none (``checkout``).
 """
 import os
+import runpy
 import shutil
 import signal
 import subprocess
@@ -24,10 +25,16 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path("app") / "gunicorn.conf.py"  # in a checkout of this app
 
 
-class GunicornServer:
-    """``with GunicornServer(env) as server:`` serves the app at ``server.url`` in the block."""
+def default_threads() -> int:
+    """Threads per worker as this checkout's config sets them when a deploy does not."""
+    return int(runpy.run_path(str(ROOT / CONFIG))["DEFAULT_THREADS"])
 
-    def __init__(self, env: Mapping[str, str], workers: int = 2, threads: int = 4,
+
+class GunicornServer:
+    """``with GunicornServer(env, workers=2, threads=4) as server:`` serves the app at
+    ``server.url`` in the block."""
+
+    def __init__(self, env: Mapping[str, str], *, workers: int, threads: int,
                  app: str = "app:create_app()", checkout: Path | None = None,
                  root: Path = ROOT) -> None:
         """``root``: the checkout of this app to serve, with its own config (default: this

@@ -24,7 +24,7 @@ def load(monkeypatch: pytest.MonkeyPatch, **environ: str) -> dict[str, Any]:
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     config = load(monkeypatch)
     assert config["bind"] == ["0.0.0.0:8000"]
-    assert (config["workers"], config["threads"], config["graceful_timeout"]) == (2, 4, 30)
+    assert (config["workers"], config["threads"], config["graceful_timeout"]) == (2, 16, 30)
     assert config["keepalive"] == 75
     assert (config["accesslog"], config["loglevel"]) == ("-", "info")
 

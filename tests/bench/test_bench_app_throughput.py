@@ -93,9 +93,13 @@ def test_a_run_with_a_legacy_checkout_measures_every_target(tmp_path: Path) -> N
                      if line.startswith("db ")]
     assert [run[2:4] for run in database_runs] == [["page", "statement"]]
     assert float(database_runs[0][4]) > 0 and database_runs[0][7] == "0"  # tps, failed
+    # One pgbench client per thread of the app: the header says how many.
+    header = re.search(r"^gunicorn (\d+) workers x (\d+) threads", result.stdout, re.MULTILINE)
+    assert header is not None, result.stdout
+    workers, threads = map(int, header.groups())
     alone = re.search(r"^/ vs the database alone, 10 rows: ([\d.]+) \(the page's statement "
-                      r"from pgbench, 16 clients: ([\d,]+) transactions/s\)$", result.stdout,
-                      re.MULTILINE)
+                      rf"from pgbench, {workers * threads} clients: ([\d,]+) transactions/s\)$",
+                      result.stdout, re.MULTILINE)
     assert alone is not None and float(alone.group(1)) > 0, result.stdout
     assert result.stdout.splitlines()[-1] == (
         "machine noise: not measured (a scenario needs 2 repeats or more)")
