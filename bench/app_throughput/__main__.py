@@ -241,13 +241,15 @@ def measured_run(args: argparse.Namespace, server: GunicornServer, path: str,
     """One wrk run, with the CPU spent and the context switches made per request by the app's
     and the ``database``'s process trees, and the CPU of the database's alone."""
     app = {server.process.pid} if server.process else set()
-    batches_before = read_batches(server.url)
+    # Only the page visits: around another run the histogram moves by the last run's tail alone.
+    visits = path == "/"
+    batches_before = read_batches(server.url) if visits else None
     app_before, database_before = children_usage(app), children_usage(database)
     result = run_wrk(server.url + path, args.seconds, args.connections,
                      min(2, args.connections), script)
     app_spent = children_usage(app) - app_before
     database_spent = children_usage(database) - database_before
-    batches_after = read_batches(server.url)
+    batches_after = read_batches(server.url) if visits else None
     if not result.requests:
         return Run(result)
     batched = (batches_after - batches_before).visits_per_statement() \
