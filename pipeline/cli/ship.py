@@ -37,7 +37,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     push_parser.set_defaults(handler=lambda config, args: push.push(config), stage="push")
     deploy_parser = subparsers.add_parser(
         "deploy", help="deploy this version to an environment with Ansible",
-        description="Run ansible/deploy.yml on ENV's inventory: every host answers, deploy "
+        description="Run the deploy.yml playbook on ENV's inventory: every host answers, deploy "
                     "lock, image present, backup, migrations once, then per app host (in "
                     "batches of app_rollout_batch): start beside the serving release, ready, "
                     "/version, switch the proxy, watch, retire the old one, record; smoke check "
@@ -58,7 +58,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     deploy_parser.set_defaults(handler=_deploy, stage="deploy")
     rollback = subparsers.add_parser(
         "rollback", help="switch an environment back to its previous release",
-        description="Run ansible/rollback.yml: start the previous successful release's image "
+        description="Run the rollback.yml playbook: start the previous successful release's image "
                     "(kept on the hosts), check it, switch the proxy back. Refused when that "
                     "release predates the live schema, unless --allow-schema-mismatch.")
     _environment(rollback)
@@ -112,7 +112,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
             config, args.environment, args.action, getattr(args, "json", False)))
     provision = subparsers.add_parser(
         "provision", help="prepare an environment's hosts for deploys",
-        description="Run ansible/provision.yml: install and start the Docker engine, the "
+        description="Run the provision.yml playbook: install and start the Docker engine, the "
                     "image registry (on the registry group's hosts) and the base images, built "
                     "from Debian's packages when no registry has them, the database, the proxy "
                     "and the monitoring.")
@@ -126,7 +126,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         config, args.environment, args.if_changed))
     destroy_parser = subparsers.add_parser(
         "destroy", help="remove an environment's stack: containers, network (data: --volumes)",
-        description="Run ansible/destroy.yml on ENV's hosts: remove every container of the "
+        description="Run the destroy.yml playbook on ENV's hosts: remove every container of the "
                     "stack (releases, database, proxy, monitoring) and its network, and print "
                     "what went. Images and the registry stay. Any ENV but local needs --yes.")
     _environment(destroy_parser)

@@ -1,8 +1,8 @@
 """Running Ansible playbooks: the command line, live output, and what failed where.
 
 ansible-playbook runs through ``proc`` (streamed, masked, logged). What failed is not read from
-that text: the project's callback plugin (ansible/callback_plugins/pipeline_results.py) writes
-the failing host, task and message, and every host's totals, as JSON.
+that text: the library's callback plugin (pipeline/ansible/callback_plugins/pipeline_results.py)
+writes the failing host, task and message, and every host's totals, as JSON.
 """
 import json
 import os

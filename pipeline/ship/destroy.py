@@ -1,6 +1,6 @@
 """``pipeline destroy ENV``: remove what provision and deploys started for ENV's stack.
 
-ansible/destroy.yml does it host by host (so it works for the fleet and real servers as for
+pipeline/ansible/destroy.yml does it host by host (so it works for the fleet and real servers as for
 this machine), under the deploy lock (never in the middle of a deploy, a rollback or a
 restore), and reports what it removed; this module asks for a confirmation where one is due
 and prints that report. Data (volumes, ``stack_dir``) goes only when asked for; images

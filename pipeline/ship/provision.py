@@ -2,12 +2,12 @@
 
 A provision that changes nothing still runs every task of every role (about a minute here),
 which ``make deploy`` would pay on every run. ``--if-changed`` first asks each host, in one
-short read-only playbook (ansible/provisioned.yml), whether it is still as its last provision
-left it: the same fingerprint, the same containers running, its registry answering. Only when
-every host says so is the provision skipped; otherwise it runs, and says why.
+short read-only playbook (pipeline/ansible/provisioned.yml), whether it is still as its last
+provision left it: the same fingerprint, the same containers running, its registry answering.
+Only when every host says so is the provision skipped; otherwise it runs, and says why.
 
-The fingerprint is a hash of what decides what provision does: everything under ansible/ but
-the other environments' inventories, this environment's inventory, and the Ansible release.
+The fingerprint is a hash of what decides what provision does: the library's playbooks and roles
+(pipeline/ansible), this environment's inventory, and the Ansible release.
 """
 import hashlib
 from importlib import metadata

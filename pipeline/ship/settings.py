@@ -15,6 +15,8 @@ _IMAGE_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z
 _REGISTRY = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 _IMAGE_REFERENCE = re.compile(rf"(?:{_REGISTRY.pattern}/)?{_IMAGE_NAME.pattern}(?::[\w.-]+)?")
 _ENVIRONMENT = re.compile(r"[a-z][a-z0-9_-]*")
+# The library's playbooks and roles: package data, upgraded with the library.
+PLAYBOOKS_DIR = Path(__file__).resolve().parents[1] / "ansible"
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class ShipSettings:
                                        "base_image_fallback"),
             dockerfile=config.root / config.get("dockerfile", "docker/Dockerfile"),
             wheelhouse=config.root / config.get("wheelhouse_dir", "build/wheelhouse"),
-            ansible_dir=config.root / config.get("ansible_dir", "ansible"),
+            ansible_dir=PLAYBOOKS_DIR,
             inventories=config.root / config.get("inventories_dir", "ansible/inventories"),
             environments=environments,
             deploy_environment=config.get("deploy_environment", "local"),

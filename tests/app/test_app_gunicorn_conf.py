@@ -55,10 +55,11 @@ def test_a_bad_number_stops_gunicorn_with_one_line(monkeypatch: pytest.MonkeyPat
 def test_the_proxy_closes_idle_pooled_connections_before_the_app_does(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A pooled connection the app closes first can be handed a request as it closes: a 502."""
-    ansible = CONFIG.parents[1] / "ansible"
-    defaults = yaml.safe_load((ansible / "roles" / "proxy" / "defaults" / "main.yml").read_text())
+    roles = CONFIG.parents[1] / "pipeline" / "ansible" / "roles"
+    defaults = yaml.safe_load((roles / "proxy" / "defaults" / "main.yml").read_text())
     timeouts = [defaults["proxy_upstream_keepalive_timeout"]]
-    for inventory in sorted((ansible / "inventories").glob("*/group_vars/all/*.yml")):
+    inventories = CONFIG.parents[1] / "ansible" / "inventories"
+    for inventory in sorted(inventories.glob("*/group_vars/all/*.yml")):
         settings = yaml.safe_load(inventory.read_text()) or {}
         assert "GUNICORN_KEEPALIVE" not in str(settings.get("app_environment", "")), inventory
         timeouts.append(settings.get("proxy_upstream_keepalive_timeout", timeouts[0]))

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.stack import REPO_ROOT
 
-ANSIBLE_DIR = REPO_ROOT / "ansible"
+ANSIBLE_DIR = REPO_ROOT / "pipeline" / "ansible"
 ROLE_DIR = ANSIBLE_DIR / "roles" / "monitoring"
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-ANSIBLE_DIR = Path(__file__).resolve().parents[2] / "ansible"
+ANSIBLE_DIR = Path(__file__).resolve().parents[2] / "pipeline" / "ansible"
 
 pytestmark = pytest.mark.slow
 

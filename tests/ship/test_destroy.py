@@ -1,4 +1,4 @@
-"""``pipeline destroy ENV``: ansible/destroy.yml against a throwaway stack on the real engine.
+"""``pipeline destroy ENV``: the destroy playbook against a throwaway stack on the real engine.
 
 The stack is made of containers created (never started) from an empty image, named and
 labelled as provision and deploys name theirs; beside it lives a second stack whose name starts

@@ -19,7 +19,8 @@ def test_dockerfiles_are_hadolint_clean() -> None:
 
 @pytest.mark.slow
 def test_playbooks_and_roles_pass_ansible_lint_production() -> None:
-    result = subprocess.run([str(BIN / "ansible-lint"), "--nocolor"], cwd=REPO_ROOT / "ansible",
-                            text=True, capture_output=True, check=False, timeout=600)
+    result = subprocess.run([str(BIN / "ansible-lint"), "--nocolor"],
+                            cwd=REPO_ROOT / "pipeline" / "ansible", text=True,
+                            capture_output=True, check=False, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "Profile 'production' was required, and it passed" in result.stderr

@@ -173,10 +173,10 @@ def run_local(tmp_path: Path, playbook: str, extra: Mapping[str, object]) -> str
     inventory = tmp_path / "hosts.yml"
     inventory.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
                          "      ansible_python_interpreter: " + sys.executable + "\n")
-    (tmp_path / "ansible.cfg").write_text(
-        (REPO_ROOT / "ansible" / "ansible.cfg").read_text().replace(
-            "callback_plugins = callback_plugins",
-            f"callback_plugins = {REPO_ROOT / 'ansible' / 'callback_plugins'}"))
+    playbooks = REPO_ROOT / "pipeline" / "ansible"
+    (tmp_path / "ansible.cfg").write_text((playbooks / "ansible.cfg").read_text().replace(
+        "callback_plugins = callback_plugins",
+        f"callback_plugins = {playbooks / 'callback_plugins'}"))
     try:
         ansible.run_playbook(tmp_path, "play.yml", inventory, extra, "trying")
     except StageFailed as error:
