@@ -38,7 +38,7 @@ def console_log(config: Config, name: str) -> Path:
 @contextmanager
 def console(config: Config, name: str, out: TextIO) -> Iterator[None]:
     """Where a stage's own output goes: ``out`` (the terminal, or stderr under ``--json``), or
-    under ``-q`` a log file in ``reports/console/``, so it is out of sight but not lost."""
+    under ``-q`` a log file in ``reports_dir``'s ``console/``, out of sight but not lost."""
     if output.verbosity() == output.Verbosity.QUIET:
         log = console_log(config, name)
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -60,7 +60,7 @@ def require_stage_extra(stage: Stage) -> None:
 @contextmanager
 def playing(config: Config, stage: Stage, out: TextIO) -> Iterator[StageRecord]:
     """Around one stage run: its output directed, its run recorded (even when it raises)."""
-    with reports.recorded(config, stage.name, stage.artifacts) as record:
+    with reports.recorded(config, stage.name, stage.artifacts(config)) as record:
         with console(config, stage.name, out):
             yield record
 

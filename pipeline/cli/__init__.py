@@ -2,8 +2,8 @@
 
 Each module of this package adds its commands through ``register(subparsers)``; a command's
 parser sets ``handler`` (called with the config and the arguments) and, for a stage, ``stage``
-(its name, so the run is recorded in ``reports/pipeline.json``). A module whose every command
-needs an extra says so as ``EXTRA``. Only the base install is imported here: a command that
+(its name, so the run is recorded in ``pipeline.json`` of ``reports_dir``). A module whose every
+command needs an extra says so as ``EXTRA``. Only the base install is imported here: a command that
 needs docker, Ansible or python-jenkins imports it when it runs, and without it says in one
 line which extra to install.
 """
@@ -58,7 +58,7 @@ def _add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:
     volume.add_argument("-q", "--quiet", dest="verbosity", action="store_const",
                         const=output.Verbosity.QUIET, default=default,
                         help="say only errors and summaries; stage output goes to "
-                             "reports/console/STAGE.log")
+                             "console/STAGE.log in reports_dir (default reports/)")
     volume.add_argument("-v", "--verbose", dest="verbosity", action="store_const",
                         const=output.Verbosity.VERBOSE, default=default,
                         help="also echo each command a stage runs")

@@ -14,9 +14,9 @@ DEFAULT_NAME = "fleet"
 
 
 def fleet_of(config: Config, name: str = DEFAULT_NAME) -> "Fleet":
-    """The fleet ``name``: its inventory is ansible/inventories/NAME, its files build/NAME."""
+    """The fleet ``name``: its inventory is NAME in inventories_dir, its files build/NAME."""
     from pipeline.ship.fleet import Fleet
-    inventories = config.root / config.get("inventories_dir", "ansible/inventories")
+    inventories = config.path("inventories_dir")
     return Fleet(name, inventories / name, config.root / "build" / name)
 
 

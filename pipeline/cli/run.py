@@ -11,9 +11,10 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     """Add ``run``."""
     parser = subparsers.add_parser(
         "run", help="run the stages in order, as Jenkins does, with a summary at the end",
-        description="Run the stages listed in setup.cfg [pipeline] stages (or $PIPELINE_STAGES) "
+        description="Run the stages the configuration's stages key lists (or $PIPELINE_STAGES) "
                     "in order, streaming their output, then print a summary table and write "
-                    "reports/pipeline.json. Stops at the first failure unless --keep-going.")
+                    "pipeline.json in reports_dir (default reports/). Stops at the first "
+                    "failure unless --keep-going.")
     parser.add_argument("--stages", metavar="A,B,...", type=split_list,
                         help="run only these stages, in this order")
     parser.add_argument("--keep-going", action="store_true",

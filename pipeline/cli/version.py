@@ -12,11 +12,12 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     """Add ``version`` with its ``build`` and ``bump`` actions."""
     parser = subparsers.add_parser(
         "version", help="print the version, stamp a build number or bump a release",
-        description=f"version.txt holds {VERSION_FORMAT}. Without an action, print it.")
+        description=f"version_file (default version.txt) holds {VERSION_FORMAT}. "
+                    "Without an action, print it.")
     parser.set_defaults(handler=_print)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     build = actions.add_parser(
-        "build", help="write the next build number into version.txt (the version stage)",
+        "build", help="write the next build number into version_file (the version stage)",
         description="Write build number N, else $BUILD_NUMBER (as Jenkins sets it), else the "
                     "current build + 1.")
     build.add_argument("--number", metavar="N", help="the build number to write")

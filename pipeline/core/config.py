@@ -1,42 +1,112 @@
-"""The one typed configuration every stage reads, and the one reader of ``setup.cfg``.
+"""The one typed configuration every stage reads.
 
-Built once from ``setup.cfg``'s ``[pipeline]`` section; any key can be overridden from the
-environment as ``PIPELINE_<KEY>`` (upper case), which is how Jenkins parameters reach a stage.
-Other sections (``[coverage:report]``, ``[options.extras_require]``) are read through
-:func:`read_setup_cfg` too, so a malformed file is the same one-line error everywhere.
+Built once from the repository's configuration (``[tool.pipeline]`` in pyproject.toml or
+``[pipeline]`` in setup.cfg) and ``PIPELINE_<KEY>`` overrides from the environment, which is how
+Jenkins parameters reach a stage; validated against ``pipeline.configuration.schema`` by
+``pipeline.configuration.loader``. Stages read a key through the accessor of its kind
+(``text``, ``number``, ``flag``, ``items``, ``path``), so a wrong name or kind is a bug caught
+at once, not a silent default. Other setup.cfg sections (``[coverage:report]``,
+``[options.extras_require]``) are read through :func:`read_setup_cfg` too, so a malformed file
+is the same one-line error everywhere.
 """
 import configparser
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, TypeVar
 
+from pipeline.configuration import loader
+from pipeline.configuration.loader import ConfigFile, Setting, Value, find_root, read_setup_cfg
+from pipeline.configuration.schema import ENV_PREFIX, INTERNAL_VARIABLES
 from pipeline.core.errors import InputError
 
-SECTION = "pipeline"
-CONFIG_FILE = "setup.cfg"
+__all__ = ["Config", "find_root", "load", "read_setup_cfg", "split_list"]
+
+split_list = loader.split_list
+# setup.cfg, whose other sections some stages read (coverage, extras); not necessarily the file
+# holding the configuration (``Config.source``).
+CONFIG_FILE = loader.SETUP_CFG
+SECTION = loader.SETUP_CFG_SECTION
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
 class Config:
-    """Settings shared by all stages; paths are absolute."""
+    """Every key of the schema, resolved; paths are absolute."""
 
     root: Path
-    stages: tuple[str, ...]
-    reports_dir: Path
-    version_file: Path
-    settings: Mapping[str, str]
+    source: ConfigFile
+    settings: Mapping[str, Setting]
+    internal: Mapping[str, str]
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The stages ``pipeline run`` plays."""
+        return self.items("stages")
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where every stage writes its reports."""
+        return self.path("reports_dir")
+
+    @property
+    def version_file(self) -> Path:
+        """The file holding the version."""
+        return self.path("version_file")
+
+    def value(self, key: str) -> Value:
+        """A key's typed value; a key the schema does not have is a bug."""
+        return self.settings[key].value
+
+    def text(self, key: str) -> str:
+        """A ``str`` key."""
+        return self._typed(key, str)
+
+    def number(self, key: str) -> int:
+        """An ``int`` key."""
+        return self._typed(key, int)
+
+    def flag(self, key: str) -> bool:
+        """A ``bool`` key."""
+        return self._typed(key, bool)
+
+    def items(self, key: str) -> tuple[str, ...]:
+        """A ``list`` key."""
+        return self._typed(key, tuple)
+
+    def path(self, key: str) -> Path:
+        """A ``path`` key that must be set; empty is an input error naming it."""
+        path = self.optional_path(key)
+        if path is None:
+            raise InputError(f"{self.where(key)}: empty; set a path")
+        return path
+
+    def optional_path(self, key: str) -> Path | None:
+        """A ``path`` key whose empty value means something (``None``)."""
+        value = self.settings[key].value
+        return None if value is None else self._typed(key, Path)
 
     def get(self, key: str, default: str | None = None) -> str:
-        """A raw ``[pipeline]`` setting (after environment overrides); missing is an input error."""
-        value = self.settings.get(key, default)
-        if value is None:
-            raise InputError(f"{CONFIG_FILE} [{SECTION}]: missing setting '{key}'")
-        return value
+        """A key's text when the file or the environment sets it, else ``default`` when given,
+        else the schema's default; for ``approved_by`` and the like, the internal variable
+        ``PIPELINE_<KEY>``. Kept for callers that predate the typed accessors."""
+        if f"{ENV_PREFIX}{key.upper()}" in _INTERNAL:
+            return self.internal.get(key, default or "")
+        setting = self.settings[key]
+        if setting.source == "default" and default is not None:
+            return default
+        value = setting.value
+        if isinstance(value, tuple):
+            return "\n".join(value)
+        if isinstance(value, bool):
+            return str(value).lower()
+        return "" if value is None else str(value)
 
-    def get_list(self, key: str, default: str | None = None) -> tuple[str, ...]:
-        """A setting holding a comma- or space-separated list."""
-        return split_list(self.get(key, default))
+    def where(self, key: str) -> str:
+        """Where a key's value was set, as an error names it: ``PIPELINE_PORT`` when the
+        environment set it, else ``setup.cfg [pipeline] port`` (or pyproject.toml's)."""
+        setting = self.settings[key]
+        return setting.where if setting.source == "environment" else f"{self.source} {key}"
 
     def display(self, path: Path) -> str:
         """A path as people read it: relative to the project when inside it, else absolute."""
@@ -48,53 +118,30 @@ class Config:
 
     def existing_paths(self, key: str) -> list[str]:
         """A list of project paths, each checked: a typo must not silently check nothing."""
-        paths = self.get_list(key, ".")
+        paths = self.items(key)
         missing = [path for path in paths if not (self.root / path).exists()]
         if missing:
-            raise InputError(f"{CONFIG_FILE} [{SECTION}] {key}: no such path {', '.join(missing)}")
+            raise InputError(f"{self.where(key)}: no such path {', '.join(missing)}")
         return list(paths)
 
+    def _typed(self, key: str, kind: type[_T]) -> _T:
+        value = self.settings[key].value
+        if not isinstance(value, kind):
+            raise TypeError(f"{key} is a {self.settings[key].key.kind} key, not {kind.__name__}")
+        return value
 
-def split_list(value: str) -> tuple[str, ...]:
-    """``"a, b c"`` -> ``("a", "b", "c")``."""
-    return tuple(item for item in value.replace(",", " ").split() if item)
 
-
-def find_root(start: Path) -> Path:
-    """The nearest directory at or above ``start`` whose setup.cfg has a [pipeline] section."""
-    for directory in (start, *start.parents):
-        candidate = directory / CONFIG_FILE
-        if candidate.is_file() and read_setup_cfg(candidate).has_section(SECTION):
-            return directory
-    raise InputError(f"no {CONFIG_FILE} with a [{SECTION}] section at or above {start}")
+_INTERNAL = {variable.name for variable in INTERNAL_VARIABLES}
 
 
 def load(start: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read the configuration of the project containing ``start`` (default: the working dir)."""
     env = os.environ if environ is None else environ
     root = find_root((start or Path.cwd()).resolve())
-    settings = dict(read_setup_cfg(root / CONFIG_FILE)[SECTION])
-    prefix = "PIPELINE_"
-    for name, value in env.items():
-        if name.startswith(prefix) and name != "PIPELINE_ROOT":
-            settings[name[len(prefix):].lower()] = value
-    config = Config(
-        root=root,
-        stages=split_list(settings.get("stages", "")),
-        reports_dir=root / settings.get("reports_dir", "reports"),
-        version_file=root / settings.get("version_file", "version.txt"),
-        settings=settings,
-    )
+    config = Config(root=root, source=loader.config_file(root),
+                    settings=loader.read(root, env),
+                    internal={name[len(ENV_PREFIX):].lower(): env[name]
+                              for name in _INTERNAL if name in env})
     if not config.stages:
-        raise InputError(f"{CONFIG_FILE} [{SECTION}]: 'stages' lists no stage")
+        raise InputError(f"{config.settings['stages'].where}: 'stages' lists no stage")
     return config
-
-
-def read_setup_cfg(path: Path) -> configparser.ConfigParser:
-    """``path`` parsed without interpolation; a syntax error is an input error naming it."""
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-    except configparser.Error as error:
-        raise InputError(f"{path}: {error.message.splitlines()[0]}") from error
-    return parser

@@ -1,7 +1,7 @@
 """The one helper every stage uses to run an external tool.
 
 Output is streamed live (Jenkins shows it as it comes), masked for secrets, and copied into a
-log file under ``reports/`` so nothing is lost when the console scrolls away. With ``-v`` each
+log file under ``reports_dir`` so nothing is lost when the console scrolls away. With ``-v`` each
 command is echoed first, masked like its output.
 """
 import importlib.util

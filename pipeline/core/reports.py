@@ -1,4 +1,5 @@
-"""``reports/pipeline.json``: what ran, how it ended, how long it took, what it left behind.
+"""``pipeline.json`` in ``reports_dir``: what ran, how it ended, how long it took, what it
+left behind.
 
 One record type for every stage run, whether played by ``pipeline run`` or called alone as
 Jenkins does; the run's summary table and ``run --json`` are made from the same records.
@@ -68,7 +69,8 @@ def append(config: Config, record: StageRecord) -> None:
 
 
 @contextmanager
-def recorded(config: Config, name: str, artifacts: tuple[str, ...] = ()) -> Iterator[StageRecord]:
+def recorded(config: Config, name: str,
+             artifacts: tuple[Path, ...] = ()) -> Iterator[StageRecord]:
     """Time the stage in the ``with`` body and record how it ended, even when it raises."""
     record = StageRecord(name=name)
     started = time.monotonic()
@@ -85,7 +87,7 @@ def recorded(config: Config, name: str, artifacts: tuple[str, ...] = ()) -> Iter
         raise
     finally:
         record.seconds = round(time.monotonic() - started, 3)
-        record.artifacts = [path for path in artifacts if (config.root / path).exists()]
+        record.artifacts = [config.display(path) for path in artifacts if path.exists()]
         append(config, record)
 
 

@@ -1,4 +1,5 @@
-"""``version.txt``: the one place the version lives, as ``MAJOR.MINOR.PATCH+build.N``.
+"""``version_file`` (default version.txt): the one place the version lives, as
+``MAJOR.MINOR.PATCH+build.N``.
 
 The form is valid PEP 440 and SemVer. Docker tags cannot hold ``+``, so images get
 ``MAJOR.MINOR.PATCH-build.N``. The form is written once, as ``SERIALIZE``: the pattern that
@@ -55,7 +56,7 @@ def parse(text: str, source: str = "version") -> Version:
 
 
 def read_version(config: Config) -> Version:
-    """The version in ``version.txt``."""
+    """The version in ``version_file``."""
     path = config.version_file
     try:
         text = path.read_text(encoding="utf-8")
@@ -65,5 +66,5 @@ def read_version(config: Config) -> Version:
 
 
 def write_version(path: Path, version: Version) -> None:
-    """Replace ``version.txt`` (atomically: other stages may be reading it)."""
+    """Replace ``version_file`` (atomically: other stages may be reading it)."""
     write_atomic(path, f"{version}\n")

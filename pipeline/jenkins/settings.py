@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from pipeline.core.config import CONFIG_FILE, SECTION, Config
+from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.jenkins.jenkinsfile import Declarations
 
@@ -43,7 +43,7 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class JobSettings:
-    """The jobs as setup.cfg's ``[pipeline] jenkins_*`` keys and the Jenkinsfile describe them."""
+    """The jobs as the configuration's ``jenkins_*`` keys and the Jenkinsfile describe them."""
 
     job_name: str
     repository_url: str
@@ -62,12 +62,12 @@ class JobSettings:
             if field.name == "declared":
                 continue
             key = f"jenkins_{field.name}"
-            value = config.get(key).strip()
+            value = config.text(key)
             if not value:
-                raise InputError(f"{CONFIG_FILE} [{SECTION}]: '{key}' is empty")
+                raise InputError(f"{config.source}: '{key}' is empty")
             values[field.name] = value
         if not is_git_url(values["repository_url"]):
-            raise InputError(f"{CONFIG_FILE} [{SECTION}]: 'jenkins_repository_url' is not a "
+            raise InputError(f"{config.source}: 'jenkins_repository_url' is not a "
                              f"git URL: {values['repository_url']}")
         declared = Declarations.read(config.root / values["jenkinsfile"])
         folder, _, _ = declared.deploy_job.rpartition("/")
@@ -75,7 +75,7 @@ class JobSettings:
             raise InputError(f"{values['jenkinsfile']}: DEPLOY_JOB '{declared.deploy_job}' must "
                              "be inside a folder: the folder holds its credentials")
         if values["job_name"].startswith(folder + "/"):
-            raise InputError(f"{CONFIG_FILE} [{SECTION}]: 'jenkins_job_name' "
+            raise InputError(f"{config.source}: 'jenkins_job_name' "
                              f"'{values['job_name']}' is inside '{folder}', the folder of the "
                              "deploy credentials: branch builds would see them")
         return cls(declared=declared, **values)

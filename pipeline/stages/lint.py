@@ -10,7 +10,7 @@ REPORT = "flake8.txt"
 
 
 def lint(config: Config) -> None:
-    """Run flake8; each problem is printed and kept in ``reports/flake8.txt``."""
+    """Run flake8; each problem is printed and kept in ``flake8.txt`` of ``reports_dir``."""
     report = config.reports_dir / REPORT
     report.parent.mkdir(parents=True, exist_ok=True)
     paths = config.existing_paths("lint_paths")
@@ -32,6 +32,6 @@ def _count_lines(path: Path) -> int:
 
 
 register(Stage(name="lint", summary="flake8 over the project", run=lint,
-               artifacts=(f"reports/{REPORT}",),
-               description="Run flake8 over setup.cfg's [pipeline] lint_paths; the report goes "
-                           "to reports/flake8.txt."))
+               artifacts=lambda config: (config.reports_dir / REPORT,),
+               description=f"Run flake8 over the configuration's lint_paths; the report goes "
+                           f"to {REPORT} in reports_dir (default reports/)."))

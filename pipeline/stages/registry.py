@@ -5,6 +5,7 @@ this module imports none of them (the runner does, see ``pipeline.runner.load_st
 """
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
@@ -16,7 +17,8 @@ _STAGES: dict[str, "Stage"] = {}
 class Stage:
     """A stage: its name, what it does, how to run it with its default arguments.
 
-    ``artifacts`` are the paths it leaves under the project (recorded when present);
+    ``artifacts`` gives the paths it leaves (recorded when present): under the configured
+    ``reports_dir`` or ``version_file``, so they are known only with the configuration;
     ``extra`` names the setup.cfg extra whose packages it needs (``None``: the base install);
     ``description`` is its command's ``--help`` text (default: ``summary``).
     """
@@ -24,7 +26,7 @@ class Stage:
     name: str
     summary: str
     run: Callable[[Config], None]
-    artifacts: tuple[str, ...] = ()
+    artifacts: Callable[[Config], tuple[Path, ...]] = lambda config: ()
     extra: str | None = None
     description: str = ""
 

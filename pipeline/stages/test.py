@@ -62,7 +62,7 @@ def run_tests(config: Config) -> None:
     junit = reports / JUNIT
     junit.unlink(missing_ok=True)
     _coverage(config, "erase")
-    pytest_args = shlex.split(config.get("test_args", ""))
+    pytest_args = shlex.split(config.text("test_args"))
     code = _coverage(config, "run", "-m", "pytest", f"--junitxml={junit}", *pytest_args,
                      inherit=tests_environ())
     total, below_threshold = _write_coverage_reports(config)
@@ -121,8 +121,9 @@ def _write_coverage_reports(config: Config) -> tuple[float, bool]:
 
 register(Stage(
     name="test", summary="pytest under coverage: JUnit, Cobertura and HTML reports", run=run_tests,
-    artifacts=(f"reports/{JUNIT}", f"reports/{COVERAGE_XML}", f"reports/{HTML_DIR}",
-               f"reports/{COVERAGE_JSON}"),
-    description="Run pytest under coverage ([pipeline] test_args are passed on) and write "
-                "reports/junit.xml, reports/coverage.xml (Cobertura) and reports/htmlcov/. Fails "
-                "when a test fails or coverage is below [coverage:report] fail_under."))
+    artifacts=lambda config: tuple(config.reports_dir / name
+                                   for name in (JUNIT, COVERAGE_XML, HTML_DIR, COVERAGE_JSON)),
+    description=f"Run pytest under coverage (the configuration's test_args are passed on) and "
+                f"write {JUNIT}, {COVERAGE_XML} (Cobertura) and {HTML_DIR}/ in reports_dir "
+                "(default reports/). Fails when a test fails or coverage is below "
+                "[coverage:report] fail_under."))

@@ -20,6 +20,6 @@ def typecheck(config: Config) -> None:
 
 
 register(Stage(name="typecheck", summary="mypy over the project", run=typecheck,
-               artifacts=(f"reports/{REPORT}", f"reports/{JUNIT}"),
-               description="Run mypy over [pipeline] typecheck_paths; output to "
-                           "reports/mypy.txt and reports/mypy-junit.xml."))
+               artifacts=lambda config: (config.reports_dir / REPORT, config.reports_dir / JUNIT),
+               description=f"Run mypy over the configuration's typecheck_paths; output to "
+                           f"{REPORT} and {JUNIT} in reports_dir (default reports/)."))

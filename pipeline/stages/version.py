@@ -1,4 +1,4 @@
-"""The version stage: the next build number into ``version.txt``; and release bumps.
+"""The version stage: the next build number into ``version_file``; and release bumps.
 
 Each run stamps Jenkins' ``BUILD_NUMBER`` when present, else the current build + 1. A release
 (``pipeline version bump minor``) goes through bump-my-version, given the version's form from
@@ -33,7 +33,7 @@ def next_build_number(current: Version, number: str | None,
 
 
 def stamp_build(config: Config, number: str | None = None) -> Version:
-    """Write the next build number into ``version.txt`` and say what it became."""
+    """Write the next build number into ``version_file`` and say what it became."""
     current = read_version(config)
     stamped = replace(current, build=next_build_number(current, number))
     write_version(config.version_file, stamped)
@@ -59,5 +59,6 @@ def _stamp(config: Config) -> None:
     stamp_build(config)
 
 
-register(Stage(name="version", summary="write the next build number into version.txt",
-               artifacts=("version.txt",), run=_stamp))
+register(Stage(name="version",
+               summary="write the next build number into version_file (default version.txt)",
+               artifacts=lambda config: (config.version_file,), run=_stamp))

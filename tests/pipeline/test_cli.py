@@ -36,7 +36,8 @@ def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixtur
 def test_outside_a_project_is_exit_2(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "version")
     assert result.returncode == 2
-    assert result.stderr.startswith("pipeline: error: no setup.cfg with a [pipeline] section")
+    assert result.stderr.startswith("pipeline: error: no pyproject.toml with a [tool.pipeline] "
+                                    "table nor setup.cfg with a [pipeline] section")
 
 
 def test_stage_command_is_recorded(project: Path) -> None:

@@ -179,4 +179,4 @@ def test_an_unknown_environment_is_refused_in_one_line() -> None:
                             timeout=60)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == ("pipeline: error: unknown environment 'qa' "
-                             "(known: local, fleet, staging, production)\n")
+                             "(known: fleet, local, production, staging)\n")

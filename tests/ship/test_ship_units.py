@@ -10,7 +10,7 @@ from pipeline.ship import ansible, deploy, engine, images, process, wheelhouse
 from pipeline.core import config as config_module
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError, StageFailed
-from pipeline.ship.settings import ShipSettings
+from pipeline.ship.settings import TEMPLATE_DOCKERFILE, ShipSettings
 from pipeline.core.version import Version
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ def test_settings_from_setup_cfg() -> None:
     settings = ShipSettings.from_config(load_config())
     assert settings.repository == "127.0.0.1:5000/visitors"
     assert settings.inventory("local") == REPO_ROOT / "ansible" / "inventories" / "local"
-    assert settings.dockerfile == REPO_ROOT / "docker" / "Dockerfile"
+    assert settings.dockerfile == TEMPLATE_DOCKERFILE
 
 
 def test_without_registry_the_repository_is_the_bare_name() -> None:
@@ -67,22 +67,28 @@ def test_without_registry_the_repository_is_the_bare_name() -> None:
 
 @pytest.mark.parametrize(("key", "value"), [
     ("image_name", "Visitors!"), ("registry", "bad host:5000"), ("base_image", "UPPER:case"),
-    ("environments", "local, Prod"), ("dockerfile", "docker/Nope")])
+    ("dockerfile", "docker/Nope")])
 def test_a_bad_setting_is_an_input_error_naming_its_key(key: str, value: str) -> None:
-    with pytest.raises(InputError, match=f"setup.cfg \\[pipeline\\] {key}"):
+    with pytest.raises(InputError, match=f"^PIPELINE_{key.upper()}: "):
         ShipSettings.from_config(load_config(**{key: value}))
 
 
 def test_an_unknown_environment_is_an_input_error() -> None:
     settings = ShipSettings.from_config(load_config())
     with pytest.raises(InputError,
-                       match="unknown environment 'qa' \\(known: local, fleet, staging"):
+                       match="unknown environment 'qa' \\(known: fleet, local, production, "
+                             "staging\\)"):
         settings.inventory("qa")
 
 
-def test_an_environment_without_inventory_is_an_input_error(tmp_path: Path) -> None:
+def test_the_environments_are_the_inventories_folders(tmp_path: Path) -> None:
+    (tmp_path / "qa").mkdir()
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / "notes.txt").write_text("not an environment\n")
     settings = ShipSettings.from_config(load_config(inventories_dir=str(tmp_path)))
-    with pytest.raises(InputError, match="has no inventory"):
+    assert settings.environments == ("qa",)
+    assert settings.inventory("qa") == tmp_path / "qa"
+    with pytest.raises(InputError, match="^unknown environment 'local' \\(known: qa\\)$"):
         settings.inventory("local")
 
 
@@ -305,4 +311,4 @@ def test_an_unknown_environment_exits_2_with_one_line(command: list[str]) -> Non
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == ("pipeline: error: unknown environment 'qa' "
-                             "(known: local, fleet, staging, production)\n")
+                             "(known: fleet, local, production, staging)\n")

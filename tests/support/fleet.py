@@ -65,7 +65,6 @@ class FleetStack:
         """The environment that points the pipeline at this fleet."""
         return {**os.environ, **self.credentials(),
                 "PIPELINE_INVENTORIES_DIR": str(self.workdir / "inventories"),
-                "PIPELINE_ENVIRONMENTS": self.environment,
                 "PIPELINE_DEPLOY_ENVIRONMENT": self.environment,
                 "PIPELINE_IMAGE_NAME": self.image_name,
                 "PIPELINE_VERSION_FILE": str(self.version_file),

@@ -72,7 +72,6 @@ class ShipStack:
         """The environment that points the pipeline at this stack."""
         return {**os.environ,
                 "PIPELINE_INVENTORIES_DIR": str(self.workdir / "inventories"),
-                "PIPELINE_ENVIRONMENTS": self.environment,
                 "PIPELINE_DEPLOY_ENVIRONMENT": self.environment,
                 "PIPELINE_IMAGE_NAME": self.image_name,
                 "PIPELINE_VERSION_FILE": str(self.version_file),
