@@ -100,3 +100,11 @@ def test_coverage_threshold_comes_from_setup_cfg(project: Path) -> None:
         fail_under(config)
     write(project, "setup.cfg", SETUP_CFG.replace("fail_under = 80", ""))
     assert fail_under(config) == 0.0
+
+
+def test_lint_writes_and_records_its_report_under_a_custom_reports_dir(project: Path) -> None:
+    result = run_cli(project, "lint", env={"PIPELINE_REPORTS_DIR": "build/out"})
+    assert result.returncode == 0, result.stderr
+    records = json.loads((project / "build" / "out" / "pipeline.json").read_text())["stages"]
+    assert records[0]["artifacts"] == ["build/out/flake8.txt"]
+    assert not (project / "reports").exists()
