@@ -7,6 +7,7 @@ from pipeline.core import config
 from tests.jenkinsfile.conftest import (DEPLOY_JOB, JENKINSFILE, MAIN, PLAN, PLAN_JSON, SCENARIOS,
                                         SETTINGS, VERSION, Build, run_harness)
 
+pytestmark = pytest.mark.tools("groovy", "java")
 QUALITY = ["lint", "typecheck", "test"]
 DEPLOY_ALL = [*QUALITY, "version build", "version", "build", "push", "deploy staging",
               "smoke staging", f"deploy production --plan --json-file {PLAN_JSON}",
@@ -318,8 +319,8 @@ def test_a_jenkinsfile_that_does_not_compile_fails_the_harness(tmp_path: Path) -
 def test_a_step_the_harness_does_not_know_fails_the_run(tmp_path: Path) -> None:
     unknown = tmp_path / "Jenkinsfile"
     unknown.write_text(JENKINSFILE.read_text(encoding="utf-8").replace(
-        "            timedStage('Setup', 15) { sh 'make setup' }",
-        "            timedStage('Setup', 15) { cleanWs(); sh 'make setup' }"), encoding="utf-8")
+        "            timedStage('Setup', 15) { sh SETUP }",
+        "            timedStage('Setup', 15) { cleanWs(); sh SETUP }"), encoding="utf-8")
     assert "cleanWs()" in unknown.read_text(encoding="utf-8")
     completed = run_harness(unknown, {"main": SCENARIOS["deploy_approved"]}, tmp_path)
     assert completed.returncode != 0
