@@ -23,11 +23,14 @@ help: ## list the targets
 
 setup: $(STAMP) ## create .venv with everything a developer and CI need (quick when done)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml app/pyproject.toml
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || ./.ci/apt-require python3-venv
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat -e '.[dev]'
+	# The reference app, a distribution of its own (its tests need nothing more than the dev extra
+	# above). Not in compat mode: that would put app/ itself on sys.path, its modules top-level.
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ./app
 	@touch $@
 
 test: test-deps ## run the whole test suite (starts the services it needs)

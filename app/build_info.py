@@ -1,22 +1,26 @@
 """What is running: version, build number, commit and build time.
 
 The Docker image bakes them as environment variables (APP_VERSION, APP_BUILD, APP_COMMIT,
-APP_BUILT_AT): the build stage computes the build number with the pipeline's own reading of the
-version, so the app never parses the version string itself. Outside an image (a developer
-running the app from the checkout) the version comes from the repository's version.txt, or
-APP_VERSION, and its build number from the pipeline package beside the app
-(``pipeline.core.version``, the one place the version's form is written); commit and time are
-"unknown". The deploy compares ``/version``'s build with the one it expects, so a build number
-that cannot be known is a start-up error rather than a silent "unknown".
+APP_BUILT_AT) from the build arguments the pipeline hands it, so in an image nothing is parsed.
+Outside an image (a developer running the app from the checkout) the version comes from the
+repository's version.txt, or APP_VERSION, and the build number from the version's PEP 440 local
+segment (``1.4.2+build.57`` is build 57), read with ``packaging.version``: the app does not
+import the pipeline that delivers it. A version with no local segment was never stamped by a
+pipeline run, so it is build 0; any other local segment, or a version that is not PEP 440, is a
+start-up error rather than a silent guess, since the deploy compares ``/version``'s build with
+the one it expects. Commit and build time are "unknown" outside an image.
 """
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from packaging.version import InvalidVersion, Version
+
 from app.settings import ConfigError
 
 VERSION_FILE = Path(__file__).resolve().parent.parent / "version.txt"
 UNKNOWN = "unknown"
+BUILD_SEGMENT = "build"
 
 
 @dataclass(frozen=True)
@@ -42,18 +46,18 @@ def baked_build_number(text: str) -> int:
 
 
 def checkout_build_number(version: str, source: str) -> int:
-    """N of ``version``, read by the pipeline package of this checkout (not in an image)."""
+    """N of ``version``'s local segment ``build.N``; 0 when it has none (not in an image)."""
     try:
-        from pipeline.core import version as versions
-        from pipeline.core.errors import InputError
-    except ImportError:
-        raise ConfigError(f"APP_BUILD is not set and the pipeline package, which reads the "
-                          f"build number of {source}, is not importable") from None
-    try:
-        return versions.parse(version, source).build
-    except InputError:
-        raise ConfigError(f"{source} must look like {versions.VERSION_FORMAT}, "
-                          f"got {version!r}") from None
+        local = Version(version).local
+    except InvalidVersion:
+        raise ConfigError(f"{source} must be a PEP 440 version, got {version!r}") from None
+    if local is None:
+        return 0
+    prefix, _, number = local.partition(".")
+    if prefix != BUILD_SEGMENT or not number.isdigit():
+        raise ConfigError(f"{source} must end in +{BUILD_SEGMENT}.N when it has a local "
+                          f"segment, got {version!r}")
+    return int(number)
 
 
 def read_build_info(environ: Mapping[str, str], version_file: Path = VERSION_FILE) -> BuildInfo:

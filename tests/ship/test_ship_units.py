@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ship import ansible, deploy, engine, images, process, wheelhouse
+from pipeline.ship import ansible, deploy, engine, images, process
 from pipeline.core import config as config_module
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError, StageFailed
@@ -29,15 +29,6 @@ def test_tags_are_version_commit_and_latest() -> None:
 
 def test_no_commit_tag_outside_a_checkout() -> None:
     assert images.image_tags(Version(0, 1, 0, 3), "unknown") == ("0.1.0-build.3", "latest")
-
-
-def test_build_args_bake_version_commit_time_and_base() -> None:
-    args = images.build_args(Version(0, 2, 0, 9), "abc", "2026-11-23T08:00:00+00:00",
-                             "pipeline/python:3.11-bookworm", "https://example.org/repo")
-    assert args == {"BASE_IMAGE": "pipeline/python:3.11-bookworm", "APP_VERSION": "0.2.0+build.9",
-                    "APP_BUILD": "9",
-                    "APP_COMMIT": "abc", "APP_BUILT_AT": "2026-11-23T08:00:00+00:00",
-                    "APP_SOURCE": "https://example.org/repo"}
 
 
 @pytest.mark.parametrize(("reference", "parts"), [
@@ -90,36 +81,6 @@ def test_the_environments_are_the_inventories_folders(tmp_path: Path) -> None:
     assert settings.inventory("qa") == tmp_path / "qa"
     with pytest.raises(InputError, match="^unknown environment 'local' \\(known: qa\\)$"):
         settings.inventory("local")
-
-
-def test_the_wheelhouse_list_is_setup_cfgs_app_extra(tmp_path: Path) -> None:
-    setup_cfg = tmp_path / "setup.cfg"
-    setup_cfg.write_text("[options.extras_require]\n# run time\napp =\n    Flask>=3\n"
-                         "    # a comment\n    gunicorn>=23\ndev =\n    pytest\n")
-    assert wheelhouse.app_requirements(setup_cfg) == ["Flask>=3", "gunicorn>=23"]
-    assert wheelhouse.requirements_text(["a", "b"]) == "a\nb\n"
-
-
-def test_the_real_app_extra_is_what_the_image_installs() -> None:
-    requirements = wheelhouse.app_requirements(REPO_ROOT / "setup.cfg")
-    assert any(line.startswith("gunicorn") for line in requirements)
-    assert any(line.startswith("Flask-Migrate") for line in requirements)
-
-
-def test_an_empty_app_extra_is_an_input_error(tmp_path: Path) -> None:
-    setup_cfg = tmp_path / "setup.cfg"
-    setup_cfg.write_text("[options.extras_require]\ndev =\n    pytest\n")
-    with pytest.raises(InputError, match="app: lists no requirement"):
-        wheelhouse.app_requirements(setup_cfg)
-
-
-def test_a_wheelhouse_is_current_only_for_the_same_requirements(tmp_path: Path) -> None:
-    assert not wheelhouse.is_current(tmp_path, "a\n")
-    (tmp_path / "requirements.txt").write_text("a\n")
-    assert not wheelhouse.is_current(tmp_path, "a\n")  # no wheel yet
-    (tmp_path / "a-1-py3-none-any.whl").write_text("")
-    assert wheelhouse.is_current(tmp_path, "a\n")
-    assert not wheelhouse.is_current(tmp_path, "a\nb\n")
 
 
 def test_playbook_command_uses_this_interpreter() -> None:
