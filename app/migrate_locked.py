@@ -1,4 +1,4 @@
-"""Migrate the app's database before a deploy switches: ``migrate-locked [--check]``.
+"""Migrate the app's database before a deploy switches: ``python -m app.migrate_locked [--check]``.
 
 Runs once, in a one-off container of the NEW image with the new environment. The migrations
 run in one transaction under the app's advisory lock (app/migrations/env.py), bounded by
@@ -15,6 +15,9 @@ it is.
 
 Exit codes: 0 migrated (or checked), 1 the migration or the database failed, 2 bad
 configuration, 3 a contract migration is pending and MIGRATE_ALLOW_CONTRACT is not 1.
+
+The deploy runs it as the service's configured migration command (``migrate_command``, and
+``migrate_check_command`` with ``--check``): the image template knows nothing of it.
 """
 import argparse
 import json

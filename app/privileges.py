@@ -4,7 +4,7 @@ The app can run as a least-privilege role while migrations run as the schema's o
 request path only counts visits (the triggers on ``visitor`` run as the writing role, so they
 need UPDATE on ``visitor_total``) and ``/readyz`` reads the revision tables. It never creates
 anything: with a PostgreSQL DATABASE_URL the app does not migrate or create tables at start.
-docker/migrate-locked.py grants exactly this to MIGRATE_APP_ROLE after migrating, so the
+app/migrate_locked.py grants exactly this to MIGRATE_APP_ROLE after migrating, so the
 grants follow the schema of each release.
 """
 import re

@@ -6,7 +6,7 @@ Each migration script declares ``kind``:
   new nullable column, a trigger): the old release keeps serving during the deploy, and a
   rollback across it is safe.
 - ``"contract"``: it removes or changes what older code uses (dropping a column, a NOT NULL
-  the old code does not fill). Deploying it needs the contract flag (docker/migrate-locked.py)
+  the old code does not fill). Deploying it needs the contract flag (app/migrate_locked.py)
   and, once applied, releases before it report not ready.
 
 The code of an older release cannot read migration scripts written after it, so the facts are

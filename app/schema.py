@@ -16,7 +16,7 @@ from app.database import SchemaCompatibility
 from app.revisions import compatible_heads
 
 # The PostgreSQL advisory lock migrations run under (migrations/env.py), the one key every
-# migration runner of this app uses (docker/migrate-locked.py imports it from here).
+# migration runner of this app uses (app/migrate_locked.py imports it from here).
 MIGRATION_LOCK_KEY = 0x76697369746F72  # "visitor"
 
 

@@ -3,7 +3,7 @@
 Online upgrades on PostgreSQL first take a transaction-scoped advisory lock, so when two
 runners migrate at once the second waits, then finds the schema at head and does nothing,
 instead of failing half-way on "table already exists". Waits and statements are bounded
-(app/migration_limits.py). With ``-x contract=refuse`` (docker/migrate-locked.py passes it
+(app/migration_limits.py). With ``-x contract=refuse`` (app/migrate_locked.py passes it
 unless contracts are allowed) a pending contract migration stops the run before anything
 changes, checked under the lock. After migrating, the release heads that can run on the new
 schema are recorded in the same transaction (app/revisions.py). No logging config is loaded

@@ -1,8 +1,8 @@
-"""docker/migrate-locked.py against a real PostgreSQL, with releases that add migrations.
+"""``python -m app.migrate_locked`` against a real PostgreSQL, with releases that add migrations.
 
 A release here is a copy of the app package, plus the migration scripts it would ship: the
-script runs on it as in the new image's one-off container, and the current code (head A)
-plays the release still serving.
+module runs on it as in the new image's one-off container (working directory /srv, the code
+beside it), and the current code (head A) plays the release still serving.
 """
 import json
 import os
@@ -25,7 +25,7 @@ from tests.app.conftest import BUILD_ENV
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "docker" / "migrate-locked.py"
+MODULE = "app.migrate_locked"
 HEAD_A = "5a0c7e2d9b41"
 EXPAND_B = "b0000000000b"
 CONTRACT_C = "c0000000000c"
@@ -56,13 +56,13 @@ def release(tmp_path: Path, *revisions: str) -> Path:
 
 def migrate_locked(code: Path, database_url: str | None, *args: str,
                    **env: str) -> subprocess.CompletedProcess[str]:
-    """Run the script as the image does, on the release at ``code``."""
+    """Run the module as the image does, on the release at ``code`` (the working directory)."""
     environ = {name: value for name, value in os.environ.items()
                if not name.startswith(("MIGRATE_", "DATABASE_URL"))}
     environ.update({"PYTHONPATH": str(code), **BUILD_ENV, **env})
     if database_url is not None:
         environ["DATABASE_URL"] = database_url
-    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=code, env=environ,
+    return subprocess.run([sys.executable, "-m", MODULE, *args], cwd=code, env=environ,
                           capture_output=True, text=True, check=False, timeout=120)
 
 
