@@ -8,6 +8,7 @@ gunicorn with one line instead of every worker crashing in a loop.
 """
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +62,24 @@ def metrics_dir() -> Path | None:
     return Path(value) if value else None
 
 
+def share_metrics_dir() -> Path:
+    """PROMETHEUS_MULTIPROC_DIR, made here when unset: a fresh private directory the workers
+    inherit. The image is the library's generic template, which knows nothing of this app's
+    metrics, so the app provides what its workers share itself."""
+    directory = metrics_dir()
+    if directory is None:
+        directory = Path(tempfile.mkdtemp(prefix="app-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
+
+
 def on_starting(server: Any) -> None:
-    """Start from empty metrics and check the configuration once, in the master."""
+    """Start from empty metrics and check the configuration once, in the master (before any
+    worker forks and before prometheus_client is imported, so both see the metrics dir)."""
     from app import ConfigError, create_app
 
-    directory = metrics_dir()
-    if directory is not None and directory.is_dir():
+    directory = share_metrics_dir()
+    if directory.is_dir():
         for stale in directory.glob("*.db"):
             stale.unlink()
     try:

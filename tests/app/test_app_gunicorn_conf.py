@@ -1,5 +1,7 @@
 """app/gunicorn.conf.py: settings from the environment, and its hooks (gunicorn runs the file)."""
+import os
 import runpy
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,17 @@ def test_on_starting_clears_stale_metrics_and_checks_the_app(
     monkeypatch.setenv("TRUSTED_PROXY_HOPS", "lots")
     with pytest.raises(RuntimeError, match="^configuration error: TRUSTED_PROXY_HOPS must be"):
         config["on_starting"](None)
+
+
+def test_without_a_metrics_dir_on_starting_makes_one_the_workers_inherit(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The image sets no PROMETHEUS_MULTIPROC_DIR (the library's template is generic)."""
+    config = load(monkeypatch, PROMETHEUS_MULTIPROC_DIR="")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'visitors.db'}")
+    config["on_starting"](None)
+    made = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert made.is_dir() and made.parent == tmp_path and made.name.startswith("app-metrics-")
 
 
 def test_child_exit_marks_the_worker_dead(monkeypatch: pytest.MonkeyPatch,
