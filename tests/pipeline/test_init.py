@@ -81,6 +81,7 @@ def test_init_writes_the_block_the_jenkinsfile_and_the_inventories(
     assert all(line.startswith("#") or not line.strip()
                for line in example.read_text(encoding="utf-8").splitlines())
     assert (service / "version.txt").read_text() == "1.0.2\n"
+    assert config.load(service, environ={}).get("migrate_command") == "flask db upgrade"
     assert "wrote Jenkinsfile" in out and out.rstrip().endswith("then pipeline run")
 
 
@@ -121,6 +122,7 @@ def test_init_in_a_pyproject_repository_writes_a_toml_table(tmp_path: Path) -> N
     assert table["tool"]["pipeline"]["image_name"] == "shop-api"
     assert "migrate_command" not in table["tool"]["pipeline"]
     assert (tmp_path / "version.txt").read_text() == "2.3.0\n"
+    assert config.load(tmp_path, environ={}).get("wsgi") == "shop:create_app()"
 
 
 def test_a_django_project_is_detected(tmp_path: Path) -> None:
