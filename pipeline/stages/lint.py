@@ -13,6 +13,7 @@ def lint(config: Config) -> None:
     """Run flake8; each problem is printed and kept in ``flake8.txt`` of ``reports_dir``."""
     report = config.reports_dir / REPORT
     report.parent.mkdir(parents=True, exist_ok=True)
+    report.unlink(missing_ok=True)  # flake8 appends to its --output-file
     paths = config.existing_paths("lint_paths")
     command = proc.python_tool("flake8", "--tee", f"--output-file={report}", *paths)
     code = proc.run(command, cwd=config.root)

@@ -28,6 +28,16 @@ def test_lint_failure_lists_the_problems_and_exits_1(project: Path) -> None:
     assert len((project / "reports" / "flake8.txt").read_text().splitlines()) == 2
 
 
+def test_lint_reports_only_the_problems_of_this_run(project: Path) -> None:
+    """flake8 appends to its --output-file: a fixed problem must leave the report and count."""
+    write(project, "sample/messy.py", "import os\nx=1\n")
+    assert run_cli(project, "lint").returncode == 1
+    write(project, "sample/messy.py", "x = 1\n")
+    result = run_cli(project, "lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (project / "reports" / "flake8.txt").read_text() == ""
+
+
 @pytest.mark.slow
 def test_typecheck_failure_exits_1_with_junit(project: Path) -> None:
     write(project, "sample/wrong.py", "def half(number: int) -> int:\n    return number / 2\n")
