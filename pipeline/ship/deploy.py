@@ -23,7 +23,9 @@ from pipeline.core.config import Config
 from pipeline.core.errors import InputError, PipelineError
 from pipeline.core.files import write_atomic
 from pipeline.core.version import Version, read_version
+from pipeline.core.version import parse as parse_version
 from pipeline.ship import ansible, process
+from pipeline.ship.service import Service
 from pipeline.ship.settings import ShipSettings
 
 VAULT_ENV = "ANSIBLE_VAULT_PASSWORD_FILE"
@@ -93,11 +95,13 @@ def _freed_on_sigterm() -> Iterator[None]:
 
 
 class Environment:
-    """One environment's inventory and the playbooks run against it."""
+    """One environment's inventory and the playbooks run against it, which every run hands the
+    service's contract (``service``) and where its repository is (``service_root``)."""
 
     def __init__(self, config: Config, name: str | None = None) -> None:
         self.config = config
         self.settings = ShipSettings.from_config(config)
+        self.service = Service.from_config(config)
         self.name = name or self.settings.deploy_environment
         self.inventory = self.settings.inventory(self.name)
         check_vault(self.inventory)
@@ -109,7 +113,9 @@ class Environment:
     def run(self, playbook: str, extra: Mapping[str, object], what: str,
             log: bool = True, quiet: bool = False) -> ansible.PlaybookResult:
         """Run ``playbook`` on this environment (``quiet``: its output to the log only)."""
-        return ansible.run_playbook(self.settings.ansible_dir, playbook, self.inventory, extra,
+        handed = {"service": self.service.as_vars(), "service_root": str(self.config.root),
+                  **extra}
+        return ansible.run_playbook(self.settings.ansible_dir, playbook, self.inventory, handed,
                                     what, log_file=self.log(playbook) if log else None,
                                     quiet=quiet)
 
@@ -293,6 +299,26 @@ def lock_line(lock: Mapping[str, Any] | None, now: float) -> str:
             f"token {lock.get('token')}")
 
 
+def serving(host: Mapping[str, Any]) -> dict[str, Any]:
+    """A host's status with what serves: ``serving`` (version) and ``serving_build``, from the
+    release's answer at the service's version path (a build number or a whole version), else
+    from what its image and container say."""
+    report = {key: value for key, value in host.items()
+              if key not in ("answer", "image_version", "image_build")}
+    answer = str(host.get("answer") or "")
+    version, build = str(host.get("image_version") or ""), str(host.get("image_build") or "")
+    if answer.isdigit():
+        build = answer
+    elif answer:
+        version = answer
+        try:
+            build = str(parse_version(answer, "the release's answer").build)
+        except InputError:
+            build = ""
+    return {**report, "serving": version if host.get("container") else "",
+            "serving_build": int(build) if build.isdigit() and host.get("container") else None}
+
+
 def environment_status(config: Config, environment: str | None) -> dict[str, Any]:
     """Each app host's recorded and serving release, the deploy lock and the public URL."""
     env = Environment(config, environment)
@@ -300,7 +326,7 @@ def environment_status(config: Config, environment: str | None) -> dict[str, Any
     overall = found.pop("environment")
     alerts = found.pop("alerts", None)
     firing = alerts["firing"] if alerts else []
-    hosts = [{**found[name], "alerts": ", ".join(sorted(
+    hosts = [{**serving(found[name]), "alerts": ", ".join(sorted(
         str(alert.get("alertname")) for alert in firing
         if alert.get("instance") == found[name]["host"]))} for name in sorted(found)]
     return {"environment": env.name, "url": overall["url"], "lock": overall["lock"],

@@ -63,7 +63,7 @@ def test_the_proxy_closes_idle_pooled_connections_before_the_app_does(
     inventories = CONFIG.parents[1] / "ansible" / "inventories"
     for inventory in sorted(inventories.glob("*/group_vars/all/*.yml")):
         settings = yaml.safe_load(inventory.read_text()) or {}
-        assert "GUNICORN_KEEPALIVE" not in str(settings.get("app_environment", "")), inventory
+        assert "GUNICORN_KEEPALIVE" not in str(settings.get("app_env", "")), inventory
         timeouts.append(settings.get("proxy_upstream_keepalive_timeout", timeouts[0]))
     assert max(timeouts) < load(monkeypatch)["keepalive"]
 

@@ -10,8 +10,9 @@ BIN = Path(sys.executable).parent
 
 
 def test_dockerfiles_are_hadolint_clean() -> None:
-    dockerfiles = [REPO_ROOT / "docker" / "Dockerfile",
-                   *sorted((REPO_ROOT / "docker" / "base").glob("*/Dockerfile"))]
+    base_images = REPO_ROOT / "pipeline" / "ansible" / "roles" / "base_images" / "files"
+    dockerfiles = [REPO_ROOT / "pipeline" / "templates" / "Dockerfile",
+                   *sorted(base_images.glob("*/Dockerfile"))]
     result = subprocess.run([str(BIN / "hadolint"), *map(str, dockerfiles)], text=True,
                             capture_output=True, check=False, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

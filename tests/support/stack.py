@@ -122,7 +122,7 @@ class ShipStack:
 
     def sql(self, query: str) -> str:
         """Run ``query`` in the stack's database and return psql's unaligned output."""
-        return self.run_in("db", "psql", "--username", "visitors", "--dbname", "visitors",
+        return self.run_in("db", "psql", "--username", self.name, "--dbname", self.name,
                            "--tuples-only", "--no-align", "--command", query).strip()
 
     def app_builds(self) -> list[int]:

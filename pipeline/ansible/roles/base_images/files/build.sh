@@ -1,10 +1,10 @@
 #!/bin/sh
 # Builds a base image from Debian's own packages, for machines that cannot pull from a registry.
-#   docker/base/build.sh KIND IMAGE:TAG
+#   roles/base_images/files/build.sh KIND IMAGE:TAG
 # KIND: python, postgres, nginx, or one of the monitoring kinds: prometheus, alertmanager,
 # node-exporter, postgres-exporter, nginx-exporter.
 # The root filesystem comes from the machine's apt sources (mmdebstrap), `docker import` makes it
-# an image, and except for python a small Dockerfile (docker/base/KIND) adds what the official
+# an image, and except for python a small Dockerfile (files/KIND) adds what the official
 # images provide: user, volume, entrypoint.
 set -eu
 

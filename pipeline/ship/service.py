@@ -1,0 +1,98 @@
+"""The service contract as the playbooks receive it: one ``service`` variable.
+
+Everything the roles know about the service they deliver comes from here (the paths it answers,
+its port, its migration commands, its environment), read from the configuration's "run" keys,
+so no role names an endpoint, a command or a variable of any one service. Each playbook checks
+this variable against ``pipeline/ansible/vars/service_spec.yml`` before it changes anything.
+"""
+import re
+import shlex
+from dataclasses import asdict, dataclass
+
+from pipeline.core.config import Config
+from pipeline.core.errors import InputError
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PATH = re.compile(r"/[^\s?#]*")
+
+
+@dataclass(frozen=True)
+class Service:
+    """What the roles need to start, check, migrate and record one release of the service."""
+
+    port: int
+    health_path: str
+    ready_path: str
+    version_path: str
+    version_field: str
+    migrate_command: tuple[str, ...]
+    migrate_check_command: tuple[str, ...]
+    migrate_lock: bool
+    schema_table: str
+    database_url_env: str
+    env: dict[str, str]
+
+    @classmethod
+    def from_config(cls, config: Config) -> "Service":
+        """Read and check the "run" keys; a bad one is one InputError naming it."""
+        health = _path(config, "health_path")
+        return cls(
+            port=_port(config),
+            health_path=health,
+            ready_path=_path(config, "ready_path", optional=True) or health,
+            version_path=_path(config, "version_path", optional=True),
+            version_field=_identifier(config, "version_field"),
+            migrate_command=_command(config, "migrate_command"),
+            migrate_check_command=_command(config, "migrate_check_command"),
+            migrate_lock=config.flag("migrate_lock"),
+            schema_table=_identifier(config, "schema_table", optional=True),
+            database_url_env=_identifier(config, "database_url_env"),
+            env=_environment(config),
+        )
+
+    def as_vars(self) -> dict[str, object]:
+        """The ``service`` extra variable (JSON types only: lists, not tuples)."""
+        return {name: list(value) if isinstance(value, tuple) else value
+                for name, value in asdict(self).items()}
+
+
+def _port(config: Config) -> int:
+    port = config.number("port")
+    if not 0 < port < 65536:
+        raise InputError(f"{config.where('port')}: {port} is not a port (1 to 65535)")
+    return port
+
+
+def _path(config: Config, key: str, optional: bool = False) -> str:
+    text = config.text(key).strip()
+    if (optional and not text) or _PATH.fullmatch(text):
+        return text
+    raise InputError(f"{config.where(key)}: {text!r} is not a path starting with '/'")
+
+
+def _identifier(config: Config, key: str, optional: bool = False) -> str:
+    text = config.text(key).strip()
+    if (optional and not text) or _VARIABLE.fullmatch(text):
+        return text
+    raise InputError(f"{config.where(key)}: {text!r} is not a name (letters, digits, '_')")
+
+
+def _command(config: Config, key: str) -> tuple[str, ...]:
+    try:
+        return tuple(shlex.split(config.text(key)))
+    except ValueError as error:
+        raise InputError(f"{config.where(key)}: {error}") from None
+
+
+def _environment(config: Config) -> dict[str, str]:
+    """``env``: NAME=VALUE items (one per line when a value holds spaces or commas); a name
+    given twice is a mistake."""
+    found: dict[str, str] = {}
+    for item in config.items("env"):
+        name, equals, value = item.partition("=")
+        if not equals or not _VARIABLE.fullmatch(name):
+            raise InputError(f"{config.where('env')}: {item!r} is not NAME=VALUE")
+        if name in found:
+            raise InputError(f"{config.where('env')}: {name} is given twice")
+        found[name] = value
+    return found
