@@ -2,8 +2,9 @@
 
 Each module of this package adds its commands through ``register(subparsers)``; a command's
 parser sets ``handler`` (called with the config and the arguments) and, for a stage, ``stage``
-(its name, so the run is recorded in ``pipeline.json`` of ``reports_dir``). A module whose every
-command needs an extra says so as ``EXTRA``. Only the base install is imported here: a command that
+(its name, so the run is recorded in ``pipeline.json`` of ``reports_dir``); a command for a
+repository not configured yet (``init``) sets ``unconfigured`` instead, called with the
+arguments alone. A module whose every command needs an extra says so as ``EXTRA``. Only the base install is imported here: a command that
 needs docker, Ansible or python-jenkins imports it when it runs, and without it says in one
 line which extra to install.
 """
@@ -81,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.extra is not None:
             require_extra(args.extra)
+        unconfigured = getattr(args, "unconfigured", None)
+        if unconfigured is not None:
+            unconfigured(args)
+            return 0
         config = config_module.load()
         stage_name: str | None = getattr(args, "stage", None)
         if stage_name is None:

@@ -2,7 +2,6 @@
 import argparse
 from pathlib import Path
 
-from pipeline.core.config import Config
 from pipeline.init.answers import flags_of
 from pipeline.init.command import init
 
@@ -63,8 +62,9 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.add_argument("--integration-command", metavar="COMMAND",
                         help="the tests that need Docker, run on a Docker agent (default: make "
                              "test-integration when the Makefile has it, else none)")
-    parser.set_defaults(handler=_init)
+    # A repository that is not configured yet: init reads no configuration.
+    parser.set_defaults(unconfigured=_init)
 
 
-def _init(config: Config, args: argparse.Namespace) -> None:
+def _init(args: argparse.Namespace) -> None:
     init(args.dir.resolve(), flags_of(args), args.force)

@@ -165,10 +165,12 @@ def test_a_malformed_version_txt_is_refused(service: Path,
     assert not (service / "Jenkinsfile").exists()
 
 
-def test_stdin_not_a_terminal_never_blocks(service: Path) -> None:
+def test_init_runs_in_a_repository_not_configured_yet_and_never_blocks(service: Path) -> None:
+    """As a team runs it: in its own repository, with no configuration yet, stdin not a
+    terminal."""
     completed = subprocess.run(
-        [sys.executable, "-m", "pipeline", "init", "--dir", str(service), "--proxy-port", "8090"],
-        cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        [sys.executable, "-m", "pipeline", "init", "--proxy-port", "8090"],
+        cwd=service, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
     assert (service / "Jenkinsfile").is_file()
 
