@@ -6,17 +6,33 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# PostgreSQL for the app's tests; groovy (2.4, Jenkins' line) and git for the Jenkinsfile's.
-SYSTEM_PACKAGES_TEST := postgresql groovy git
-# The whole suite also needs: promtool (Debian's prometheus) for the alert rules, Chromium for
-# the page, Graphviz for the diagrams, wrk for the app benchmark's own test, and for the fleet
-# mmdebstrap (its host image) and ssh.
-SYSTEM_PACKAGES_INTEGRATION := prometheus chromium graphviz fonts-dejavu-core wrk mmdebstrap \
-	openssh-client
+# Debian packages, one list per purpose. Tests declare the system tools they run
+# (@pytest.mark.tools) and tests/test_system_tools.py checks that each target installs the
+# packages of every tool its tests use, and the Jenkins agent image those of its stages.
+# Graphviz and the font the diagrams ask for (DejaVu Sans): `make docs` and the diagrams' tests.
+SYSTEM_PACKAGES_DIAGRAMS := graphviz fonts-dejavu-core
+# PostgreSQL (its server and pgbench) and wrk: `make bench-app` and the benchmark's own tests.
+SYSTEM_PACKAGES_BENCH_APP := postgresql wrk
+# The fleet: mmdebstrap builds the hosts' image, ssh reaches them.
+SYSTEM_PACKAGES_FLEET := mmdebstrap openssh-client
+# The fast tests (`not slow`): git; groovy (2.4, Jenkins' line) and Java for the Jenkinsfile's;
+# promtool (Debian's prometheus) for the alert rules; PostgreSQL for the service's tests (beside
+# SQLite) and pgbench's; the diagrams.
+SYSTEM_PACKAGES_FAST := git groovy default-jre-headless prometheus postgresql \
+	$(SYSTEM_PACKAGES_DIAGRAMS)
+# The pipeline's test stage (setup.cfg's test_args, `service or not slow`: `make pipeline`,
+# `make deploy`, Jenkins' Test stage) adds the service's slow tests: Chromium shows the page.
+SYSTEM_PACKAGES_GATE := $(SYSTEM_PACKAGES_FAST) chromium
+# The other slow tests (`slow and not service`, Jenkins' Integration stage): the benchmark's,
+# the fleet's, and Java for npm-groovy-lint. The Docker engine, registry and base images are
+# prepared by the deploy tests themselves, through `pipeline provision local`.
+SYSTEM_PACKAGES_INTEGRATION := default-jre-headless $(SYSTEM_PACKAGES_BENCH_APP) \
+	$(SYSTEM_PACKAGES_FLEET)
 JENKINSFILE_LINT := tests/jenkinsfile/node_modules/.bin/npm-groovy-lint
 
-.PHONY: help setup test test-fast test-integration test-deps gate-deps pipeline bench-app \
-	bench-deploy bench-fleet bench-pipeline clean clean-local provision deploy fleet-up fleet-down docs
+.PHONY: help setup test test-fast test-integration fast-deps gate-deps integration-deps pipeline \
+	bench-app bench-deploy bench-fleet bench-pipeline clean clean-local provision deploy fleet-up \
+	fleet-down docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -33,22 +49,23 @@ $(STAMP): setup.cfg pyproject.toml app/pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ./app
 	@touch $@
 
-test: test-deps ## run the whole test suite (starts the services it needs)
+test: gate-deps integration-deps ## run the whole test suite (starts the services it needs)
 	$(PY) -m pytest
 
-test-integration: test-deps ## only the tests that need Docker, Ansible or the fleet (Jenkins' stage)
+test-integration: integration-deps ## only the tests that need Docker, Ansible or the fleet (Jenkins' stage)
 	$(PY) -m pytest -m "slow and not service" --junitxml=reports/junit-integration.xml
 
-test-fast: gate-deps ## run the fast tests only, in seconds
+test-fast: fast-deps ## run the fast tests only, in seconds
 	$(PY) -m pytest -m "not slow" -q
 
-# What the pipeline's test stage (the service's tests and the fast tests) needs besides .venv.
-gate-deps: setup
-	@./.ci/apt-require $(SYSTEM_PACKAGES_TEST)
+# What each selection of tests needs besides .venv (the lists above say why).
+fast-deps: setup
+	@./.ci/apt-require $(SYSTEM_PACKAGES_FAST)
 
-# What the whole suite needs on top; the Docker engine, registry and base images are prepared
-# by the deploy tests themselves, through `pipeline provision local`.
-test-deps: gate-deps $(JENKINSFILE_LINT)
+gate-deps: setup
+	@./.ci/apt-require $(SYSTEM_PACKAGES_GATE)
+
+integration-deps: setup $(JENKINSFILE_LINT)
 	@./.ci/apt-require $(SYSTEM_PACKAGES_INTEGRATION)
 
 # npm-groovy-lint, pinned by its lock file. It needs Node 20 or newer: Debian 12's own npm
@@ -68,7 +85,7 @@ deploy: pipeline ## the main job: prepare this machine, run the whole pipeline, 
 	@echo "build $$($(PY) -m pipeline version) serves at $$(cat reports/url-local.txt)"
 
 bench-app: setup ## benchmark the app: gunicorn + PostgreSQL under wrk on 127.0.0.1
-	@./.ci/apt-require postgresql wrk
+	@./.ci/apt-require $(SYSTEM_PACKAGES_BENCH_APP)
 	$(PY) -m bench.app_throughput
 
 bench-deploy: provision ## benchmark builds and a deploy under load on 127.0.0.1
@@ -81,14 +98,14 @@ bench-pipeline: gate-deps provision ## time `make deploy`'s pipeline, first run 
 	$(PY) -m bench.pipeline
 
 fleet-up: setup ## make the fleet: 4 containers that act as SSH hosts, inventory ansible/inventories/fleet
-	@./.ci/apt-require mmdebstrap openssh-client
+	@./.ci/apt-require $(SYSTEM_PACKAGES_FLEET)
 	$(PY) -m pipeline fleet up
 
 fleet-down: setup ## remove the fleet: hosts, volumes, network, generated inventory and secrets
 	$(PY) -m pipeline fleet down
 
 docs: ## render the diagrams (docs/diagrams/*.dot -> .svg)
-	@./.ci/apt-require graphviz fonts-dejavu-core
+	@./.ci/apt-require $(SYSTEM_PACKAGES_DIAGRAMS)
 	docs/diagrams/render.sh
 
 clean: ## remove reports and caches (keeps .venv)

@@ -2,7 +2,8 @@
 
 Every test under tests/app is a test of the delivered service: the pipeline's test stage
 selects ``service or not slow`` (setup.cfg ``[pipeline] test_args``), the service's own tests,
-slow or not, and the fast tests of everything else.
+slow or not, and the fast tests of everything else. They run on a real PostgreSQL (most of them
+on SQLite too), so they also declare the ``postgres`` tool (tests/test_system_tools.py).
 """
 import subprocess
 import sys
@@ -15,10 +16,11 @@ SERVICE_TESTS = ROOT / "tests" / "app"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the service's tests ``service``."""
+    """Mark the service's tests ``service``, and as needing a PostgreSQL server."""
     for item in items:
         if item.path.is_relative_to(SERVICE_TESTS):
             item.add_marker(pytest.mark.service)
+            item.add_marker(pytest.mark.tools("postgres"))
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 import shutil
 import subprocess
 
+import pytest
 from flask import Flask
 
 from tests.app.conftest import AppFactory
@@ -56,6 +57,7 @@ def test_database_errors_are_counted(make_app: AppFactory) -> None:
     assert counted(before, after, "app_visit_batch_size_count") == 0
 
 
+@pytest.mark.tools("promtool")
 def test_promtool_accepts_the_metrics(migrated_app: Flask) -> None:
     promtool = shutil.which("promtool")
     assert promtool, "promtool is not installed: apt-get install -y prometheus"

@@ -15,7 +15,7 @@ from bench.ports import free_port
 from tests.app.browser import Chromium
 from tests.app.conftest import BUILD_ENV, migrate_to
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.tools("chromium")]
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
 DEPLOYER = {"USER_NAME": "Ada Lovelace", "USER_URL": "https://example.com/ada"}
 # For each element: its text, and whether a visitor can see it (laid out, not hidden,

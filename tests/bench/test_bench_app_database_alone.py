@@ -56,6 +56,7 @@ def test_the_url_goes_into_a_service_file_with_its_password() -> None:
             "sslmode=require\n")
 
 
+@pytest.mark.tools("pgbench")
 def test_a_pgbench_that_cannot_connect_fails_with_its_first_error_line() -> None:
     pgbench = pgbench_path()
     assert pgbench is not None, "pgbench is missing: apt-get install -y postgresql"
@@ -144,6 +145,7 @@ def test_the_bench_refuses_to_place_a_server_it_did_not_start(
 
 
 @pytest.mark.slow
+@pytest.mark.tools("postgres")
 def test_a_pinned_cluster_and_every_backend_it_forks_run_on_its_cpus() -> None:
     available = sorted(os.sched_getaffinity(0))
     if len(available) < 2:

@@ -67,6 +67,7 @@ def target_line(output: str, name: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.tools("postgres", "pgbench", "wrk")
 def test_a_run_with_a_legacy_checkout_measures_every_target(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -108,6 +109,7 @@ def test_a_run_with_a_legacy_checkout_measures_every_target(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+@pytest.mark.tools("postgres", "pgbench", "wrk")
 def test_a_legacy_app_that_does_not_start_is_one_line_saying_why(tmp_path: Path) -> None:
     checkout = legacy_checkout(tmp_path)
 

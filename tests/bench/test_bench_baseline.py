@@ -51,6 +51,7 @@ def test_the_page_is_compared_with_the_baselines_repeat_by_repeat() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.tools("postgres", "pgbench", "wrk")
 def test_a_baseline_checkout_runs_version_and_the_page_beside_the_app(tmp_path: Path) -> None:
     result = bench("--baseline", str(copy_of_this_app(tmp_path)))
 
@@ -64,6 +65,7 @@ def test_a_baseline_checkout_runs_version_and_the_page_beside_the_app(tmp_path: 
 
 
 @pytest.mark.slow
+@pytest.mark.tools("postgres", "pgbench", "wrk")
 def test_a_baseline_whose_migrations_fail_stops_the_run_in_one_line(tmp_path: Path) -> None:
     checkout = copy_of_this_app(tmp_path)
     (checkout / "app" / "migrations" / "env.py").write_text(

@@ -10,10 +10,13 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from tests.docs.cli import parse_errors
 from tests.docs.markdown import Found, anchors, code_spans, fenced_blocks, links
 from tests.docs.shell import Command, commands
 
+pytestmark = pytest.mark.tools("git")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUNNABLE = {"sh", "bash", "shell"}
 # Files the docs have the reader create: they exist only once the reader follows the steps.

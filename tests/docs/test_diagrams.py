@@ -2,6 +2,9 @@
 import subprocess
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.tools("dot")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DIAGRAMS = REPO_ROOT / "docs" / "diagrams"
 RENDER = DIAGRAMS / "render.sh"

@@ -172,6 +172,7 @@ def test_casc_holds_no_secret_only_placeholders(definition: Definition) -> None:
     assert set(PLACEHOLDER.findall(body)) == expected
 
 
+@pytest.mark.tools("groovy", "java")
 def test_the_job_dsl_compiles_whatever_the_secrets_hold(
         tmp_path: Path, definition: Definition) -> None:
     """As the controller runs it: casc substitutes every placeholder first."""

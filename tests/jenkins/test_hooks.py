@@ -13,6 +13,7 @@ from pipeline.jenkins.settings import JobSettings
 from tests.jenkins.conftest import TOKEN, USER, run_cli
 from tests.jenkins.fake_jenkins import FakeJenkins
 
+pytestmark = pytest.mark.tools("git")
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
                 "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com"}
 FOLDER = "<com.cloudbees.hudson.plugins.folder.Folder/>"

@@ -11,6 +11,7 @@ LINTER = HERE / "node_modules" / ".bin" / "npm-groovy-lint"
 
 
 @pytest.mark.slow
+@pytest.mark.tools("java", "npm")
 def test_npm_groovy_lint_reports_no_error_or_warning() -> None:
     if not LINTER.exists():
         pytest.fail(f"{LINTER} is missing: npm ci --prefix {HERE} (`make setup` does)")

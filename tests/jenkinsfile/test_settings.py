@@ -12,6 +12,7 @@ from pipeline.jenkins.jenkinsfile import Declarations
 from tests.jenkinsfile.conftest import (BUILD_JOB, DEFINITION, DEPLOY_JOB, JENKINSFILE, SETTINGS,
                                         Build)
 
+pytestmark = pytest.mark.tools("groovy", "java")
 DECLARED = SETTINGS.declared
 
 

@@ -4,9 +4,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.monitoring.conftest import HERE, ROLE_DIR
+
+pytestmark = pytest.mark.tools("promtool")
 
 
 def alert_rules(rules_dir: Path) -> list[dict[str, Any]]:

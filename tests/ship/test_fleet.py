@@ -23,7 +23,8 @@ from tests.support.derived import NEVER_HEALTHY, derived_image
 from tests.support.fleet import REPO_ROOT, FleetStack
 
 # Provisioning four bare hosts takes minutes: the module's fixtures get more than one test's time.
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400),
+              pytest.mark.tools("mmdebstrap", "ssh")]
 
 
 def output(result: subprocess.CompletedProcess[str]) -> str:
