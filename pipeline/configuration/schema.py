@@ -109,8 +109,8 @@ KEYS: tuple[Key, ...] = (
         "prints the pending migrations as JSON for `deploy --plan`; empty: the plan shows none",
         "run"),
     Key("migrate_lock", "bool", "true",
-        "run the migration under the library's PostgreSQL advisory lock, with lock and "
-        "statement timeouts", "run"),
+        "run the migration with PostgreSQL lock and statement timeouts (PGOPTIONS); the deploy "
+        "lock keeps migrations one at a time", "run"),
     Key("schema_table", "str", "alembic_version",
         "the table the release record reads the schema revision from; empty: none", "run"),
     Key("database_url_env", "str", "DATABASE_URL",
