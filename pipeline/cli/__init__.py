@@ -4,9 +4,9 @@ Each module of this package adds its commands through ``register(subparsers)``; 
 parser sets ``handler`` (called with the config and the arguments) and, for a stage, ``stage``
 (its name, so the run is recorded in ``pipeline.json`` of ``reports_dir``); a command for a
 repository not configured yet (``init``) sets ``unconfigured`` instead, called with the
-arguments alone. A module whose every command needs an extra says so as ``EXTRA``. Only the base install is imported here: a command that
-needs docker, Ansible or python-jenkins imports it when it runs, and without it says in one
-line which extra to install.
+arguments alone. A module whose every command needs an extra says so as ``EXTRA``. Only the base
+install is imported here: a command that needs docker, Ansible or python-jenkins imports it when
+it runs, and without it says in one line which extra to install.
 """
 import argparse
 import importlib
