@@ -143,7 +143,8 @@ class MonitoringStack:
         self.client.networks.create(self.name)
         self.client.containers.run(
             POSTGRES_IMAGE, name=f"{self.name}-db", network=self.name, detach=True,
-            environment={"POSTGRES_USER": "visitors", "POSTGRES_DB": "visitors",
+            # The database and its owner are named after the stack, as the roles name them.
+            environment={"POSTGRES_USER": self.name, "POSTGRES_DB": self.name,
                          "POSTGRES_PASSWORD": self.variables["db_password"]})
         self.client.containers.run(self.build_app_image(), name=self.app_container, detach=True,
                                    ports={"8000/tcp": ("127.0.0.1", self.ports["app"])})
