@@ -146,7 +146,10 @@ class MonitoringStack:
             # The database and its owner are named after the stack, as the roles name them.
             environment={"POSTGRES_USER": self.name, "POSTGRES_DB": self.name,
                          "POSTGRES_PASSWORD": self.variables["db_password"]})
+        # Without DATABASE_URL the app keeps SQLite in /srv/instance, which the image's user
+        # cannot create (root owns /srv): a writable scratch directory there.
         self.client.containers.run(self.build_app_image(), name=self.app_container, detach=True,
+                                   tmpfs={"/srv/instance": "mode=1777"},
                                    ports={"8000/tcp": ("127.0.0.1", self.ports["app"])})
         conf = self.workdir / "status.conf"
         conf.write_text(f"server {{ listen 127.0.0.1:{self.ports['status']}; "
