@@ -11,6 +11,7 @@ is the same one-line error everywhere.
 """
 import configparser
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, TypeVar
@@ -107,6 +108,16 @@ class Config:
         environment set it, else ``setup.cfg [pipeline] port`` (or pyproject.toml's)."""
         setting = self.settings[key]
         return setting.where if setting.source == "environment" else f"{self.source} {key}"
+
+    def matching(self, key: str, pattern: re.Pattern[str], expected: str = "",
+                 optional: bool = False) -> str:
+        """A ``str`` key whose whole value matches ``pattern`` (or is empty, when ``optional``);
+        anything else is one InputError naming the key and, when given, what was ``expected``."""
+        value = self.text(key)
+        if (optional and not value) or pattern.fullmatch(value):
+            return value
+        reason = f"{value!r} is not {expected}" if expected else f"invalid value {value!r}"
+        raise InputError(f"{self.where(key)}: {reason}")
 
     def display(self, path: Path) -> str:
         """A path as people read it: relative to the project when inside it, else absolute."""

@@ -14,6 +14,8 @@ from pipeline.core.errors import InputError
 
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATH = re.compile(r"/[^\s?#]*")
+_A_PATH = "a path starting with '/'"
+_A_NAME = "a name (letters, digits, '_')"
 
 
 @dataclass(frozen=True)
@@ -35,18 +37,18 @@ class Service:
     @classmethod
     def from_config(cls, config: Config) -> "Service":
         """Read and check the "run" keys; a bad one is one InputError naming it."""
-        health = _path(config, "health_path")
+        health = config.matching("health_path", _PATH, _A_PATH)
         return cls(
             port=_port(config),
             health_path=health,
-            ready_path=_path(config, "ready_path", optional=True) or health,
-            version_path=_path(config, "version_path", optional=True),
-            version_field=_identifier(config, "version_field"),
+            ready_path=config.matching("ready_path", _PATH, _A_PATH, optional=True) or health,
+            version_path=config.matching("version_path", _PATH, _A_PATH, optional=True),
+            version_field=config.matching("version_field", _VARIABLE, _A_NAME),
             migrate_command=_command(config, "migrate_command"),
             migrate_check_command=_command(config, "migrate_check_command"),
             migrate_lock=config.flag("migrate_lock"),
-            schema_table=_identifier(config, "schema_table", optional=True),
-            database_url_env=_identifier(config, "database_url_env"),
+            schema_table=config.matching("schema_table", _VARIABLE, _A_NAME, optional=True),
+            database_url_env=config.matching("database_url_env", _VARIABLE, _A_NAME),
             env=_environment(config),
         )
 
@@ -61,20 +63,6 @@ def _port(config: Config) -> int:
     if not 0 < port < 65536:
         raise InputError(f"{config.where('port')}: {port} is not a port (1 to 65535)")
     return port
-
-
-def _path(config: Config, key: str, optional: bool = False) -> str:
-    text = config.text(key).strip()
-    if (optional and not text) or _PATH.fullmatch(text):
-        return text
-    raise InputError(f"{config.where(key)}: {text!r} is not a path starting with '/'")
-
-
-def _identifier(config: Config, key: str, optional: bool = False) -> str:
-    text = config.text(key).strip()
-    if (optional and not text) or _VARIABLE.fullmatch(text):
-        return text
-    raise InputError(f"{config.where(key)}: {text!r} is not a name (letters, digits, '_')")
 
 
 def _command(config: Config, key: str) -> tuple[str, ...]:

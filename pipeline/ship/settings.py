@@ -46,10 +46,10 @@ class ShipSettings:
     def from_config(cls, config: Config) -> "ShipSettings":
         """Read and validate the shipping keys; a bad one is an InputError naming it."""
         settings = cls(
-            image_name=_check(config, _IMAGE_NAME, "image_name"),
-            registry=_check(config, _REGISTRY, "registry", optional=True),
-            base_image=_check(config, _IMAGE_REFERENCE, "base_image"),
-            base_image_fallback=_check(config, _IMAGE_REFERENCE, "base_image_fallback"),
+            image_name=config.matching("image_name", _IMAGE_NAME),
+            registry=config.matching("registry", _REGISTRY, optional=True),
+            base_image=config.matching("base_image", _IMAGE_REFERENCE),
+            base_image_fallback=config.matching("base_image_fallback", _IMAGE_REFERENCE),
             dockerfile=config.optional_path("dockerfile") or TEMPLATE_DOCKERFILE,
             wheelhouse=config.path("wheelhouse_dir"),
             ansible_dir=PLAYBOOKS_DIR,
@@ -78,10 +78,3 @@ class ShipSettings:
             raise InputError(f"unknown environment {environment!r} "
                              f"(known: {', '.join(known) or f'none, in {self.inventories}'})")
         return self.inventories / environment
-
-
-def _check(config: Config, pattern: re.Pattern[str], key: str, optional: bool = False) -> str:
-    value = config.text(key)
-    if (optional and not value) or pattern.fullmatch(value):
-        return value
-    raise InputError(f"{config.where(key)}: invalid value {value!r}")
