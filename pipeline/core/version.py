@@ -27,6 +27,10 @@ def _parse_pattern(template: str) -> str:
 
 PARSE = _parse_pattern(SERIALIZE)
 VERSION_PATTERN = re.compile(PARSE)
+# A release the version stage has not stamped yet: a service's own version.txt before its first
+# build through the pipeline.
+RELEASE = SERIALIZE.partition("+")[0]
+RELEASE_PATTERN = re.compile(_parse_pattern(RELEASE))
 
 
 @dataclass(frozen=True)
@@ -55,13 +59,18 @@ def parse(text: str, source: str = "version") -> Version:
     return Version(**{part: int(value) for part, value in match.groupdict().items()})
 
 
-def read_version(config: Config) -> Version:
-    """The version in ``version_file``."""
+def read_version(config: Config, unstamped: bool = False) -> Version:
+    """The version in ``version_file`` (``unstamped``: a bare ``MAJOR.MINOR.PATCH`` too, as
+    build 0, for the version stage that stamps it)."""
     path = config.version_file
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InputError(f"{path}: cannot read version file: {error.strerror}") from error
+    release = RELEASE_PATTERN.fullmatch(text.strip()) if unstamped else None
+    if release is not None:
+        return Version(**{part: int(value) for part, value in release.groupdict().items()},
+                       build=0)
     return parse(text, config.display(path))
 
 

@@ -34,7 +34,7 @@ def next_build_number(current: Version, number: str | None,
 
 def stamp_build(config: Config, number: str | None = None) -> Version:
     """Write the next build number into ``version_file`` and say what it became."""
-    current = read_version(config)
+    current = read_version(config, unstamped=True)
     stamped = replace(current, build=next_build_number(current, number))
     write_version(config.version_file, stamped)
     print(f"version {current} -> {stamped}")

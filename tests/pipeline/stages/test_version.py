@@ -39,6 +39,23 @@ def test_cli_version_prints_and_stamps_from_jenkins_build_number(project: Path) 
     assert (project / "version.txt").read_text() == "1.4.2+build.31\n"
 
 
+def test_a_release_not_stamped_yet_gets_its_first_build_number(project: Path) -> None:
+    """A service's own version.txt holds its release only (devops-test's "1.0.2")."""
+    (project / "version.txt").write_text("1.0.2\n")
+    stamped = run_cli(project, "version", "build", env={"BUILD_NUMBER": "5"})
+    assert stamped.returncode == 0, stamped.stderr
+    assert (project / "version.txt").read_text() == "1.0.2+build.5\n"
+    assert run_cli(project, "version", "build").stdout.endswith("1.0.2+build.5 -> 1.0.2+build.6\n")
+
+
+def test_only_the_version_stage_reads_a_release_not_stamped_yet(project: Path) -> None:
+    """Every other reader wants the stamped form: building "1.0.2" would ship build 0."""
+    (project / "version.txt").write_text("1.0.2\n")
+    result = run_cli(project, "version")
+    assert result.returncode == 2
+    assert "malformed version '1.0.2'" in result.stderr
+
+
 def test_malformed_version_file_is_one_line_exit_2_and_left_alone(project: Path) -> None:
     (project / "version.txt").write_text("1.4+build.7\n")
     result = run_cli(project, "version", "build", "--number", "9")
