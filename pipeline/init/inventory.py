@@ -5,8 +5,9 @@ The examples live in a hidden folder of the inventories (``.examples``): every o
 an environment, and an environment with no hosts would fail ``pipeline check`` until filled in.
 
 Two stacks on one machine must not share a port. The library's default proxy port keeps the
-reference stack's ports (8080, status 8081, releases 8001 and 8002); any other proxy port P
-takes the next three (releases P+1 and P+2, status P+3), so the two stacks live side by side.
+reference stack's ports (8080, status 8081, releases 8001 and 8002, monitoring the role's
+defaults); any other proxy port P takes the next eight (releases P+1 and P+2, status P+3,
+monitoring P+4 to P+8), so the two stacks live side by side.
 """
 from dataclasses import dataclass
 
@@ -17,6 +18,9 @@ DEFAULT_STATUS_PORT = 8081
 DEFAULT_APP_PORTS = (8001, 8002)
 LOCAL_REGISTRY = "127.0.0.1:5000"
 FILES = ("hosts.yml", "group_vars/all/main.yml")
+# The monitoring role's listeners, each a port of its own on the host.
+MONITORING = ("prometheus", "alertmanager", "node_exporter", "postgres_exporter",
+              "nginx_exporter")
 # Each example environment's private network: 10.0.N.0/24.
 EXAMPLES = {"staging": 1, "production": 2}
 EXAMPLES_DIR = ".examples"
@@ -31,12 +35,21 @@ class LocalPorts:
     proxy: int
     status: int
     app: tuple[int, int]
+    # One port per MONITORING listener; empty: the role's defaults.
+    monitoring: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, proxy: int) -> "LocalPorts":
         if proxy == DEFAULT_PROXY_PORT:
             return cls(proxy, DEFAULT_STATUS_PORT, DEFAULT_APP_PORTS)
-        return cls(proxy, proxy + 3, (proxy + 1, proxy + 2))
+        return cls(proxy, proxy + 3, (proxy + 1, proxy + 2),
+                   tuple(range(proxy + 4, proxy + 4 + len(MONITORING))))
+
+    @property
+    def monitoring_lines(self) -> str:
+        """The inventory lines that move the monitoring listeners ("" for the defaults)."""
+        return "".join(f"monitoring_{name}_port: {port}\n"
+                       for name, port in zip(MONITORING, self.monitoring)).rstrip("\n")
 
     @property
     def note(self) -> str:
@@ -45,14 +58,16 @@ class LocalPorts:
             return ""
         taken = ", ".join(map(str, (DEFAULT_PROXY_PORT, DEFAULT_STATUS_PORT, *DEFAULT_APP_PORTS)))
         return (f"# Clear of the default stack's ports ({taken}), so both can run here: the\n"
-                "# releases take proxy_port+1 and +2, nginx's status page proxy_port+3.")
+                "# releases take proxy_port+1 and +2, nginx's status page proxy_port+3, the\n"
+                "# monitoring listeners proxy_port+4 to +8.")
 
 
 def local(stack_name: str, ports: LocalPorts) -> dict[str, str]:
     """ansible/inventories/local's files, relative to that folder."""
     values = {"stack_name": stack_name, "proxy_port": str(ports.proxy),
               "status_port": str(ports.status), "app_ports": ", ".join(map(str, ports.app)),
-              "registry": LOCAL_REGISTRY, "ports_note": ports.note}
+              "registry": LOCAL_REGISTRY, "ports_note": ports.note,
+              "monitoring_ports": ports.monitoring_lines}
     return {name: fill(f"inventory/local/{name}", values) for name in FILES}
 
 

@@ -76,6 +76,10 @@ def test_init_writes_the_block_the_jenkinsfile_and_the_inventories(
     assert "stack_name: devops-test\n" in group_vars
     assert "proxy_port: 8090\n" in group_vars and "app_ports: [8091, 8092]\n" in group_vars
     assert "proxy_status_listen: 127.0.0.1:8093\n" in group_vars
+    # The monitoring listeners too: a second stack's exporters on the reference's ports fail.
+    assert ("monitoring_prometheus_port: 8094\nmonitoring_alertmanager_port: 8095\n"
+            "monitoring_node_exporter_port: 8096\nmonitoring_postgres_exporter_port: 8097\n"
+            "monitoring_nginx_exporter_port: 8098\n") in group_vars
     assert (service / "ansible/inventories/local/hosts.yml").is_file()
     example = service / "ansible/inventories/.examples/staging/hosts.yml"
     assert all(line.startswith("#") or not line.strip()
