@@ -63,16 +63,21 @@ def run_tests(config: Config) -> None:
     junit.unlink(missing_ok=True)
     _coverage(config, "erase")
     pytest_args = shlex.split(config.text("test_args"))
-    code = _coverage(config, "run", "-m", "pytest", f"--junitxml={junit}", *pytest_args,
-                     inherit=tests_environ())
-    total, below_threshold = _write_coverage_reports(config)
+    # Each process writes its own data file, which `combine` gathers: also when the service's
+    # own coverage settings do not ask for it.
+    code = _coverage(config, "run", "--parallel-mode", "-m", "pytest", f"--junitxml={junit}",
+                     *pytest_args, inherit=tests_environ())
+    measured = _write_coverage_reports(config)
     counts = read_junit(junit) if junit.exists() else None
     threshold = fail_under(config)
+    total, below_threshold = measured or (0.0, True)
     print(f"tests: {counts or 'no JUnit report'}; "
-          f"coverage {total:.1f}% (threshold {threshold:g}%); reports in "
-          f"{config.display(reports)}/")
+          f"coverage {f'{total:.1f}%' if measured else 'not measured'} "
+          f"(threshold {threshold:g}%); reports in {config.display(reports)}/")
     if code != 0:
         raise StageFailed(f"tests failed (pytest exit code {code}): {counts or 'no report'}")
+    if measured is None:
+        raise StageFailed("coverage collected no data: no test ran code of the repository")
     if below_threshold:
         raise StageFailed(f"coverage {total:.1f}% is below the threshold {threshold:g}% "
                           f"({CONFIG_FILE} [coverage:report] fail_under)")
@@ -104,11 +109,11 @@ def _coverage(config: Config, command: str, *args: str,
                     inherit=inherit)
 
 
-def _write_coverage_reports(config: Config) -> tuple[float, bool]:
-    """Combine every process's data, write the reports; the total and whether it is too low."""
+def _write_coverage_reports(config: Config) -> tuple[float, bool] | None:
+    """Combine every process's data, write the reports; the total and whether it is too low
+    (None: there was no data to report on)."""
     if _coverage(config, "combine", "-q") != 0:
-        print("coverage: no data was collected")
-        return 0.0, True
+        return None
     reports = config.reports_dir
     # Only `coverage report` judges the threshold; the others would each say it again.
     _coverage(config, "xml", "-q", "--fail-under=0", "-o", str(reports / COVERAGE_XML))

@@ -112,6 +112,17 @@ def test_coverage_threshold_comes_from_setup_cfg(project: Path) -> None:
     assert fail_under(config) == 0.0
 
 
+@pytest.mark.slow
+def test_coverage_is_measured_without_coverage_settings(project: Path) -> None:
+    """A service with no [coverage:run] (devops-test): its coverage is measured all the same."""
+    start, end = SETUP_CFG.index("[coverage:run]"), SETUP_CFG.index("[coverage:report]")
+    write(project, "setup.cfg", SETUP_CFG[:start] + SETUP_CFG[end:])
+    result = run_cli(project, "test")
+    assert result.returncode == 0, result.stdout + result.stderr
+    covered = json.loads((project / "reports" / "coverage.json").read_text())["files"]
+    assert "sample/__init__.py" in covered
+
+
 def test_lint_writes_and_records_its_report_under_a_custom_reports_dir(project: Path) -> None:
     result = run_cli(project, "lint", env={"PIPELINE_REPORTS_DIR": "build/out"})
     assert result.returncode == 0, result.stderr
