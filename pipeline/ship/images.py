@@ -28,6 +28,14 @@ UNKNOWN_COMMIT = "unknown"
 SOURCE_URL_KEY = "source_url"
 # Where the template puts the service's code, its working directory.
 CODE_DIR = PurePosixPath("/srv")
+# What every build context leaves out, before the service's own .dockerignore (which may bring
+# a path back with '!'): history, virtualenvs and caches, and (from the configuration) its
+# reports, its inventories (vault files included) and the build output but the wheelhouse. None
+# of it belongs in an image layer.
+DEFAULT_IGNORED = (".git", ".venv", "venv", "**/__pycache__", "**/*.pyc", ".mypy_cache",
+                   ".pytest_cache", ".coverage", ".coverage.*", "htmlcov", "node_modules")
+# The name the rendered Dockerfile has inside the context it is sent with.
+CONTEXT_DOCKERFILE = ".pipeline.Dockerfile"
 # A template line ``# pipeline:KEY`` says: the next instruction is the configuration's KEY.
 _MARKER = re.compile(r"# pipeline:(?P<key>[a-z_]+)")
 
@@ -166,9 +174,10 @@ def build(config: Config, no_cache: bool = False) -> BuiltImage:
     args = build_args(version, commit, built_at, base, config.get(SOURCE_URL_KEY, UNKNOWN_COMMIT),
                       settings.image_name)
     with tempfile.TemporaryDirectory(prefix="pipeline-build-") as directory:
-        # Outside the context: the SDK sends a Dockerfile from elsewhere inside the context.
+        # Rendered outside the service's folder, and sent inside the context.
         path = dockerfile(config, settings, Path(directory))
-        image_id = _build(client, config.root, path, references[0], args, no_cache)
+        context = build_context(config, settings, path.read_text(encoding="utf-8"))
+        image_id = _build(client, context, references[0], args, no_cache)
     image = client.images.get(image_id)
     for reference in references[1:]:
         repository, tag = engine.split_reference(reference)
@@ -182,13 +191,35 @@ def build(config: Config, no_cache: bool = False) -> BuiltImage:
     return built
 
 
-def _build(client: Any, context: Path, path: Path, tag: str, args: dict[str, str],
-           no_cache: bool) -> str:
+def ignored(config: Config, settings: ShipSettings) -> list[str]:
+    """The context's exclusions: the library's, then the service's .dockerignore."""
+    inside = [path.relative_to(config.root).as_posix()
+              for path in (config.reports_dir, settings.inventories)
+              if path.is_relative_to(config.root)]
+    wheels = context_path(config, settings.wheelhouse, "wheelhouse_dir")
+    own = config.root / ".dockerignore"
+    lines = (line.strip() for line in
+             (own.read_text(encoding="utf-8").splitlines() if own.is_file() else ()))
+    return [*DEFAULT_IGNORED, *inside, wheels.parts[0], f"!{wheels}",
+            *(line for line in lines if line and not line.startswith("#"))]
+
+
+def build_context(config: Config, settings: ShipSettings, dockerfile_text: str) -> Any:
+    """The service's folder as the tar the engine builds from, less what ``ignored`` leaves
+    out, with the Dockerfile as CONTEXT_DOCKERFILE."""
+    from docker.utils.build import tar  # the deploy extra, only when building
+
+    return tar(str(config.root), exclude=ignored(config, settings),
+               dockerfile=(CONTEXT_DOCKERFILE, dockerfile_text))
+
+
+def _build(client: Any, context: Any, tag: str, args: dict[str, str], no_cache: bool) -> str:
     """Run the build, streaming its progress; the new image's id."""
     from pipeline.ship import engine
 
-    chunks = client.api.build(path=str(context), dockerfile=str(path), tag=tag, buildargs=args,
-                              rm=True, forcerm=True, pull=False, nocache=no_cache, decode=True)
+    chunks = client.api.build(fileobj=context, custom_context=True, dockerfile=CONTEXT_DOCKERFILE,
+                              tag=tag, buildargs=args, rm=True, forcerm=True, pull=False,
+                              nocache=no_cache, decode=True)
     image_id = ""
     for chunk in engine.stream_progress(chunks, "docker build"):
         image_id = chunk.get("aux", {}).get("ID", image_id)

@@ -45,6 +45,11 @@ def devops_test(tmp_path: Path) -> Path:
     with (root / "setup.cfg").open("a", encoding="utf-8") as setup_cfg:
         setup_cfg.write(ADOPTION)
     (root / "version.txt").write_text(f"{VERSION}\n", encoding="utf-8")
+    # What a team's checkout also holds, none of which may reach an image layer.
+    for private in (".git/HEAD", "ansible/inventories/local/group_vars/all/vault.yml",
+                    "reports/junit.xml", ".venv/pyvenv.cfg", "build/other/leftover"):
+        (root / private).parent.mkdir(parents=True, exist_ok=True)
+        (root / private).write_text("private\n", encoding="utf-8")
     return root
 
 
@@ -91,3 +96,11 @@ def test_the_template_builds_and_runs_a_foreign_service(built: images.BuiltImage
         assert body == {"version": VERSION}
     finally:
         container.remove(force=True)
+    walk = ("import json, os; print(json.dumps(sorted(os.path.join(d, f)[2:] "
+            "for d, _, fs in os.walk('.') for f in fs)))")
+    shipped = json.loads(client.containers.run(built.image_id, ["python", "-c", walk],
+                                               remove=True))
+    assert {"app.py", "version.txt", "migrations/env.py"} <= set(shipped)
+    private = [path for path in shipped if path.startswith(
+        (".git/", ".venv/", "ansible/", "reports/", "build/other/"))]
+    assert not private
