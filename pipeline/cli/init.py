@@ -37,6 +37,9 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                         help="the path telling which build runs (default: /version if routed)")
     parser.add_argument("--version-field", metavar="FIELD",
                         help="its JSON field holding the build or version (default: detected)")
+    parser.add_argument("--metrics-path", metavar="PATH",
+                        help="the path Prometheus scrapes ('' for none; default: /metrics if "
+                             "routed or served by a Prometheus library, else none)")
     parser.add_argument("--migrate-command", metavar="COMMAND",
                         help="the database migration command ('' for none; default: flask db "
                              "upgrade with Flask-Migrate, python manage.py migrate with Django)")

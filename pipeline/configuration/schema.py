@@ -102,6 +102,8 @@ KEYS: tuple[Key, ...] = (
         "the path that tells which build runs; empty: the image's label tells it", "run"),
     Key("version_field", "str", "build",
         "the JSON field of version_path holding the build number or the whole version", "run"),
+    Key("metrics_path", "str", "/metrics",
+        "the path Prometheus scrapes the service's metrics from; empty: it has none", "run"),
     Key("migrate_command", "str", "",
         "the command that migrates the database, run in the new image; empty: no migrations",
         "run"),

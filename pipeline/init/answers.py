@@ -9,20 +9,21 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from pipeline.core.errors import InputError
-from pipeline.core.version import NUMBER, VERSION_PATTERN
+from pipeline.core.version import NUMBER, RELEASE_PATTERN, VERSION_PATTERN
 from pipeline.init import project
 from pipeline.init.app import find_app
 from pipeline.init.checks import find_checks
 from pipeline.init.inventory import LOCAL_REGISTRY
 from pipeline.jenkins.settings import is_git_url
 
-RELEASE = re.compile(rf"({NUMBER})\.({NUMBER})\.({NUMBER})")
 METADATA_RELEASE = re.compile(
     rf"v?(?P<major>{NUMBER})\.(?P<minor>{NUMBER})(?:\.(?P<patch>{NUMBER}))?")
 FIRST_VERSION = "0.1.0"
 DEFAULT_BRANCH = "main"
 VERSION_FILE = "version.txt"
 JENKINSFILE = "Jenkinsfile"
+# Written even when empty: their schema default is a path the service may lack.
+NONE_FOUND_KEYS = ("version_path", "metrics_path")
 LIBRARY = "pipeline"
 # Make targets CI calls when the repository has them (this repository's Makefile does).
 SETUP_TARGET = "setup"
@@ -39,6 +40,7 @@ class Flags:
     health_path: str | None = None
     version_path: str | None = None
     version_field: str | None = None
+    metrics_path: str | None = None
     migrate_command: str | None = None
     requirements: str | None = None
     test_requirements: str | None = None
@@ -60,6 +62,7 @@ class Answers:
     health_path: str
     version_path: str
     version_field: str
+    metrics_path: str
     migrate_command: str
     requirements: str
     test_requirements: str
@@ -74,15 +77,16 @@ class Answers:
 
     def settings(self) -> dict[str, str]:
         """The configuration keys written active, as setup.cfg text; "" values are left to the
-        schema's default."""
+        schema's default, but for the paths whose default a service may not have."""
         active = {"image_name": self.name, "registry": LOCAL_REGISTRY,
                   "requirements": self.requirements,
                   "wsgi": self.wsgi, "port": "" if self.port is None else str(self.port),
                   "health_path": self.health_path, "version_path": self.version_path,
-                  "version_field": self.version_field, "migrate_command": self.migrate_command,
+                  "version_field": self.version_field, "metrics_path": self.metrics_path,
+                  "migrate_command": self.migrate_command,
                   "jenkins_job_name": self.name, "jenkins_repository_url": self.repository_url,
                   "jenkins_jenkinsfile": JENKINSFILE}
-        return {key: value for key, value in active.items() if value}
+        return {key: value for key, value in active.items() if value or key in NONE_FOUND_KEYS}
 
 
 def settle(root: Path, flags: Flags) -> Answers:
@@ -111,6 +115,7 @@ def settle(root: Path, flags: Flags) -> Answers:
         health_path=_first(flags.health_path, checks.health_path),
         version_path=_first(flags.version_path, checks.version_path),
         version_field=_first(flags.version_field, checks.version_field),
+        metrics_path=_first(flags.metrics_path, checks.metrics_path),
         migrate_command=_first(flags.migrate_command, app.migrate_command if app else ""),
         requirements=requirements, test_requirements=test_requirements,
         version=version, write_version=write_version, proxy_port=flags.proxy_port,
@@ -163,12 +168,12 @@ def _version(root: Path, flag: str | None) -> tuple[str, bool]:
     path = root / VERSION_FILE
     if flag is None and path.is_file():
         text = path.read_text(encoding="utf-8").strip()
-        if RELEASE.fullmatch(text) is None and VERSION_PATTERN.fullmatch(text) is None:
+        if RELEASE_PATTERN.fullmatch(text) is None and VERSION_PATTERN.fullmatch(text) is None:
             raise InputError(f"{VERSION_FILE} holds {text!r}, not MAJOR.MINOR.PATCH: "
                              "give --service-version X.Y.Z")
         return text.split("+")[0], False
     if flag is not None:
-        if RELEASE.fullmatch(flag) is None:
+        if RELEASE_PATTERN.fullmatch(flag) is None:
             raise InputError(f"--service-version {flag!r} is not MAJOR.MINOR.PATCH")
         return flag, True
     declared = project.metadata(root, "version") or FIRST_VERSION

@@ -27,6 +27,7 @@ class Service:
     ready_path: str
     version_path: str
     version_field: str
+    metrics_path: str
     migrate_command: tuple[str, ...]
     migrate_check_command: tuple[str, ...]
     migrate_lock: bool
@@ -44,6 +45,7 @@ class Service:
             ready_path=config.matching("ready_path", _PATH, _A_PATH, optional=True) or health,
             version_path=config.matching("version_path", _PATH, _A_PATH, optional=True),
             version_field=config.matching("version_field", _VARIABLE, _A_NAME),
+            metrics_path=config.matching("metrics_path", _PATH, _A_PATH, optional=True),
             migrate_command=_command(config, "migrate_command"),
             migrate_check_command=_command(config, "migrate_check_command"),
             migrate_lock=config.flag("migrate_lock"),

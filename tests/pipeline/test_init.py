@@ -50,6 +50,8 @@ def test_devops_test_is_detected(service: Path) -> None:
     # No health endpoint: /version, which answers without the database, stands in.
     assert (answers.health_path, answers.version_path, answers.version_field) == \
         ("/version", "/version", "version")
+    # No metrics: nothing to scrape, so no app target that is always down.
+    assert answers.metrics_path == ""
     assert answers.integration_command == ""
     assert "-r requirements.txt -r requirements.test.txt" in answers.setup_command
 
@@ -68,6 +70,7 @@ def test_init_writes_the_block_the_jenkinsfile_and_the_inventories(
     assert parser["pipeline"]["wsgi"] == "app:app"
     assert parser["pipeline"]["migrate_command"] == "flask db upgrade"
     assert parser["pipeline"]["requirements"] == "requirements.txt"
+    assert parser["pipeline"]["metrics_path"] == ""
     for key in KEYS:
         assert f"{key.name} =" in written, key.name
     assert "@Field final String DEPLOY_JOB = 'deploy/devops-test-deploy'" in \
@@ -117,7 +120,8 @@ def test_init_in_a_pyproject_repository_writes_a_toml_table(tmp_path: Path) -> N
         '[tool.black]\nline-length = 100\n', encoding="utf-8")
     (tmp_path / "shop").mkdir()
     (tmp_path / "shop/__init__.py").write_text(
-        "from flask import Flask\n\n\ndef create_app():\n    return Flask(__name__)\n")
+        "from flask import Flask\nfrom prometheus_client import make_wsgi_app\n\n\n"
+        "def create_app():\n    return Flask(__name__)\n")
     assert init(tmp_path, "--port", "5000") == 0
     table = tomllib.loads((tmp_path / "pyproject.toml").read_text(encoding="utf-8"))
     assert table["tool"]["black"] == {"line-length": 100}
@@ -125,6 +129,9 @@ def test_init_in_a_pyproject_repository_writes_a_toml_table(tmp_path: Path) -> N
     assert table["tool"]["pipeline"]["port"] == 5000
     assert table["tool"]["pipeline"]["image_name"] == "shop-api"
     assert "migrate_command" not in table["tool"]["pipeline"]
+    # No /version route: the image's label tells the build; prometheus_client serves /metrics.
+    assert (table["tool"]["pipeline"]["version_path"], table["tool"]["pipeline"]["metrics_path"]) \
+        == ("", "/metrics")
     assert (tmp_path / "version.txt").read_text() == "2.3.0\n"
     assert config.load(tmp_path, environ={}).get("wsgi") == "shop:create_app()"
 

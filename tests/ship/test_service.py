@@ -25,7 +25,8 @@ def test_the_defaults_fit_a_service_with_health_and_version_endpoints(tmp_path: 
     service = service_of(tmp_path, "")
     assert service.as_vars() == {
         "port": 8000, "health_path": "/healthz", "ready_path": "/healthz",
-        "version_path": "/version", "version_field": "build", "migrate_command": [],
+        "version_path": "/version", "version_field": "build", "metrics_path": "/metrics",
+        "migrate_command": [],
         "migrate_check_command": [], "migrate_lock": True, "schema_table": "alembic_version",
         "database_url_env": "DATABASE_URL", "env": {}}
 
