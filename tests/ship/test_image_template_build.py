@@ -20,7 +20,7 @@ from pipeline.core import config as config_module
 from pipeline.ship import images
 
 pytestmark = pytest.mark.slow
-FOREIGN = Path("/work/shared/foreign/devops-test")
+FOREIGN = Path(__file__).resolve().parents[3] / "shared" / "foreign" / "devops-test"
 VERSION = "1.0.2+build.7"
 ADOPTION = """
 [pipeline]
