@@ -1,4 +1,5 @@
-"""``pipeline check``: the configuration and every environment's inventory, without deploying.
+"""``pipeline check``: the configuration (the image's keys and the service contract the roles
+are handed) and every environment's inventory, without deploying.
 
 A deploy finds a broken inventory only once it has taken the lock and started; this finds it
 first, in seconds, on any machine: each environment (a folder of ``inventories_dir``) needs a
@@ -17,6 +18,7 @@ from pipeline.core import proc
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.ship.ansible import ansible_env
+from pipeline.ship.service import Service
 from pipeline.ship.settings import PLAYBOOKS_DIR, ShipSettings
 
 # The groups every playbook deploys to; others (registry, monitoring) are optional.
@@ -29,6 +31,7 @@ STRICT = {"ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true"}
 def check(config: Config) -> list[str]:
     """One line per environment; the first problem is an InputError (one line, exit 2)."""
     settings = ShipSettings.from_config(config)
+    Service.from_config(config)  # what the roles will be handed: paths, names, commands
     if not settings.environments:
         raise InputError(f"{config.where('inventories_dir')}: no environment: "
                          f"{config.display(settings.inventories)} has no folder")

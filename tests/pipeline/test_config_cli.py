@@ -68,6 +68,14 @@ def test_check_refuses_an_inventory_without_a_required_group(project: Path) -> N
                              "(needed: app, db, proxy)\n")
 
 
+def test_check_refuses_a_service_contract_the_roles_cannot_use(project: Path) -> None:
+    write(project, "ansible/inventories/staging/hosts.yml", GOOD_HOSTS)
+    result = run_cli(project, "check", env={"PIPELINE_HEALTH_PATH": "healthz"})
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("pipeline: error: PIPELINE_HEALTH_PATH: 'healthz' is not a path "
+                             "starting with '/'\n")
+
+
 def test_check_refuses_an_environment_without_hosts_file(project: Path) -> None:
     (project / "ansible" / "inventories" / "qa" / "group_vars").mkdir(parents=True)
     result = run_cli(project, "check")
