@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Where the stages leave their reports: the configuration's reports_dir, read when a recipe runs
+# (the configuration is its one source).
+REPORTS = $$($(PY) -m pipeline config get reports_dir)
 # Debian packages, one list per purpose. Tests declare the system tools they run
 # (@pytest.mark.tools) and tests/test_system_tools.py checks that each target installs the
 # packages of every tool its tests use, and the Jenkins agent image those of its stages.
@@ -53,7 +56,7 @@ test: gate-deps integration-deps ## run the whole test suite (starts the service
 	$(PY) -m pytest
 
 test-integration: integration-deps ## only the tests that need Docker, Ansible or the fleet (Jenkins' stage)
-	$(PY) -m pytest -m "slow and not service" --junitxml=reports/junit-integration.xml
+	$(PY) -m pytest -m "slow and not service" --junitxml="$(REPORTS)/junit-integration.xml"
 
 test-fast: fast-deps ## run the fast tests only, in seconds
 	$(PY) -m pytest -m "not slow" -q
@@ -82,7 +85,7 @@ provision: setup ## prepare this machine for deploys, unless it is as the last p
 	$(PY) -m pipeline provision local $(if $(FORCE),,--if-changed)
 
 deploy: pipeline ## the main job: prepare this machine, run the whole pipeline, print the URL
-	@echo "build $$($(PY) -m pipeline version) serves at $$(cat reports/url-local.txt)"
+	@echo "build $$($(PY) -m pipeline version) serves at $$(cat "$(REPORTS)/url-local.txt")"
 
 bench-app: setup ## benchmark the app: gunicorn + PostgreSQL under wrk on 127.0.0.1
 	@./.ci/apt-require $(SYSTEM_PACKAGES_BENCH_APP)
@@ -108,8 +111,8 @@ docs: ## render the diagrams (docs/diagrams/*.dot -> .svg)
 	@./.ci/apt-require $(SYSTEM_PACKAGES_DIAGRAMS)
 	docs/diagrams/render.sh
 
-clean: ## remove reports and caches (keeps .venv)
-	rm -rf reports .coverage .coverage.* .mypy_cache .pytest_cache
+clean: setup ## remove reports and caches (keeps .venv)
+	rm -rf "$(REPORTS)" .coverage .coverage.* .mypy_cache .pytest_cache
 
 clean-local: setup ## remove what `make deploy` started (containers, network); VOLUMES=1: data too
 	$(PY) -m pipeline destroy local $(if $(VOLUMES),--volumes)
