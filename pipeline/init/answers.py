@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from pipeline.configuration.schema import BY_NAME
 from pipeline.core.errors import InputError
 from pipeline.core.version import NUMBER, RELEASE_PATTERN, VERSION_PATTERN
 from pipeline.init import project
@@ -20,7 +21,7 @@ METADATA_RELEASE = re.compile(
     rf"v?(?P<major>{NUMBER})\.(?P<minor>{NUMBER})(?:\.(?P<patch>{NUMBER}))?")
 FIRST_VERSION = "0.1.0"
 DEFAULT_BRANCH = "main"
-VERSION_FILE = "version.txt"
+VERSION_FILE = BY_NAME["version_file"].default
 JENKINSFILE = "Jenkinsfile"
 # Written even when empty: their schema default is a path the service may lack.
 NONE_FOUND_KEYS = ("version_path", "metrics_path")

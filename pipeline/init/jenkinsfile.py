@@ -20,14 +20,18 @@ class JenkinsfileValues:
     deploy_job: str
     setup_command: str
     integration_command: str
+    # Where the stages leave what Jenkins publishes and stashes: the configuration's
+    # reports_dir and version_file, as written there (relative to the repository).
+    reports_dir: str
+    version_file: str
 
     @classmethod
-    def of(cls, job_name: str, main_branch: str, setup_command: str,
-           integration_command: str) -> "JenkinsfileValues":
+    def of(cls, job_name: str, main_branch: str, setup_command: str, integration_command: str,
+           reports_dir: str, version_file: str) -> "JenkinsfileValues":
         """The deploy job is the build job's name in the folder that alone holds the deploy
         credentials."""
         return cls(main_branch, f"{DEPLOY_FOLDER}/{job_name}-deploy", setup_command,
-                   integration_command)
+                   integration_command, reports_dir, version_file)
 
 
 def render(values: JenkinsfileValues) -> str:

@@ -44,7 +44,8 @@ def plan(answers: Answers) -> Plan:
     if answers.write_version:
         files[Path(VERSION_FILE)] = answers.version + "\n"
     files[Path(JENKINSFILE)] = render(JenkinsfileValues.of(
-        answers.name, answers.main_branch, answers.setup_command, answers.integration_command))
+        answers.name, answers.main_branch, answers.setup_command, answers.integration_command,
+        BY_NAME["reports_dir"].default, VERSION_FILE))
     ports = inventory.LocalPorts.of(answers.proxy_port or inventory.DEFAULT_PROXY_PORT)
     files |= {INVENTORIES / "local" / name: text
               for name, text in inventory.local(answers.name, ports).items()}

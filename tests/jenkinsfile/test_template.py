@@ -10,9 +10,11 @@ from tests.jenkinsfile.conftest import JENKINSFILE, ROOT, SCENARIOS, Build, run_
 
 def rendered_for_this_repository(integration: str | None = None) -> str:
     setup, detected = ci_commands(ROOT, "", "")
-    job = config.load(ROOT).get("jenkins_job_name")
-    return render(JenkinsfileValues.of(job, DEFAULT_BRANCH, setup,
-                                       detected if integration is None else integration))
+    settings = config.load(ROOT)
+    return render(JenkinsfileValues.of(settings.get("jenkins_job_name"), DEFAULT_BRANCH, setup,
+                                       detected if integration is None else integration,
+                                       settings.display(settings.reports_dir),
+                                       settings.display(settings.version_file)))
 
 
 def test_the_jenkinsfile_is_the_template_rendered_for_this_repository() -> None:
@@ -29,3 +31,10 @@ def test_without_integration_tests_there_is_no_integration_branch(tmp_path: Path
     (parallel,) = build.steps("parallel")
     assert parallel["branches"] == ["Quality"]
     assert build.scripts().count("make setup") == 1
+
+
+def test_the_reports_and_version_file_jenkins_reads_are_the_configurations() -> None:
+    text = render(JenkinsfileValues.of("shop", "main", "make setup", "", "out/ci", "VERSION"))
+    assert "'reports/" not in text and "version.txt" not in text
+    assert "junit(testResults: 'out/ci/junit.xml'" in text
+    assert "stash(name: 'version', includes: 'VERSION')" in text
