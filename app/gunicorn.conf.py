@@ -76,9 +76,9 @@ def share_metrics_dir() -> Path:
 def on_starting(server: Any) -> None:
     """Start from empty metrics and check the configuration once, in the master (before any
     worker forks and before prometheus_client is imported, so both see the metrics dir)."""
-    from app import ConfigError, create_app
-
     directory = share_metrics_dir()
+    from app import ConfigError, create_app  # imports prometheus_client: after the dir is set
+
     if directory.is_dir():
         for stale in directory.glob("*.db"):
             stale.unlink()

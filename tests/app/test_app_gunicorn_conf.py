@@ -1,14 +1,22 @@
 """app/gunicorn.conf.py: settings from the environment, and its hooks (gunicorn runs the file)."""
 import os
 import runpy
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from app import create_app
 from bench.app_throughput.gunicorn_server import GunicornServer
+from bench.ports import free_port
+from tests.app.conftest import BUILD_ENV, migrate_to
+from tests.app.metrics_text import sample
+from tests.support.load import ask
 
 CONFIG = Path(__file__).resolve().parents[2] / "app" / "gunicorn.conf.py"
 
@@ -115,3 +123,38 @@ def test_gunicorn_opens_no_control_socket(tmp_path: Path) -> None:
     with GunicornServer(env, workers=1, threads=1) as server:
         assert list(home.iterdir()) == []
     assert "control socket" not in server.log().lower()
+
+
+@pytest.mark.slow
+def test_without_a_metrics_dir_the_workers_count_into_one_the_master_makes(
+        postgres_url: str, tmp_path: Path) -> None:
+    """The library's image sets no PROMETHEUS_MULTIPROC_DIR: gunicorn's master makes one before
+    anything imports prometheus_client, so a page view shows in /metrics whichever worker
+    answers."""
+    port = free_port()
+    env = {name: value for name, value in os.environ.items()
+           if name != "PROMETHEUS_MULTIPROC_DIR"}
+    env |= {"DATABASE_URL": postgres_url, "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": "2", **BUILD_ENV}
+    migrate_to(create_app(env))
+    log = (tmp_path / "gunicorn.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", str(CONFIG),
+                               "app:create_app()"], cwd=CONFIG.parents[1], env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while ask(f"{url}/healthz")[0] != 200:
+            assert time.monotonic() < deadline and server.poll() is None, \
+                (tmp_path / "gunicorn.log").read_text()
+            time.sleep(0.2)
+        for _ in range(4):
+            assert ask(f"{url}/")[0] == 200
+        status, metrics = ask(f"{url}/metrics")
+        assert status == 200
+        assert sample(metrics,
+                      'app_http_requests_total{endpoint="/",method="GET",status="200"}') == 4.0
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()
