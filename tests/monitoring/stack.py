@@ -147,9 +147,14 @@ class MonitoringStack:
             environment={"POSTGRES_USER": self.name, "POSTGRES_DB": self.name,
                          "POSTGRES_PASSWORD": self.variables["db_password"]})
         # Without DATABASE_URL the app keeps SQLite in /srv/instance, which the image's user
-        # cannot create (root owns /srv): a writable scratch directory there.
+        # cannot create (root owns /srv): a writable directory of the test's there, which also
+        # outlives a restart (a tmpfs comes back root-only on this engine).
+        instance = self.workdir / "instance"
+        instance.mkdir()
+        instance.chmod(0o1777)
         self.client.containers.run(self.build_app_image(), name=self.app_container, detach=True,
-                                   tmpfs={"/srv/instance": "mode=1777"},
+                                   volumes={str(instance): {"bind": "/srv/instance",
+                                                            "mode": "rw"}},
                                    ports={"8000/tcp": ("127.0.0.1", self.ports["app"])})
         conf = self.workdir / "status.conf"
         conf.write_text(f"server {{ listen 127.0.0.1:{self.ports['status']}; "
