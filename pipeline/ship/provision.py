@@ -17,13 +17,14 @@ from pipeline.core.config import Config
 from pipeline.core.errors import PipelineError
 from pipeline.ship.deploy import Environment
 
-SKIPPED_DIRECTORIES = {"__pycache__"}
+# Caches that tools leave beside the playbooks: Python's, and ansible-lint's (.ansible).
+SKIPPED_DIRECTORIES = {"__pycache__", ".ansible"}
 
 
 def _files(root: Path, leave_out: Path | None = None) -> list[Path]:
     """Every file under ``root`` (not under ``leave_out``), in a stable order."""
     return sorted(path for path in root.rglob("*")
-                  if path.is_file() and not SKIPPED_DIRECTORIES & set(path.parts)
+                  if path.is_file() and not SKIPPED_DIRECTORIES & set(path.relative_to(root).parts)
                   and (leave_out is None or not path.is_relative_to(leave_out)))
 
 

@@ -49,6 +49,15 @@ def test_another_inventory_and_python_caches_leave_it_alone(ansible_tree: Path) 
     assert local_fingerprint(ansible_tree) == before
 
 
+def test_the_cache_ansible_lint_leaves_beside_the_playbooks_leaves_it_alone(
+        ansible_tree: Path) -> None:
+    """ansible-lint keeps a .ansible folder (a lock file among others) where it runs."""
+    before = local_fingerprint(ansible_tree)
+    (ansible_tree / ".ansible/modules").mkdir(parents=True)
+    (ansible_tree / ".ansible/.lock").write_text("", encoding="utf-8")
+    assert local_fingerprint(ansible_tree) == before
+
+
 def provision_if_changed() -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pipeline", "provision", "local",
                            "--if-changed"], cwd=REPO_ROOT, text=True, capture_output=True,
