@@ -22,11 +22,11 @@ def _environment(parser: argparse.ArgumentParser, optional: bool = False) -> Non
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add the shipping commands."""
     build = subparsers.add_parser(
-        "build", help="build the app's image (tags X.Y.Z-build.N, git-SHA, latest)",
-        description="Build docker/Dockerfile with the docker SDK from a wheelhouse prepared "
-                    "here (setup.cfg's app extra), streaming progress; prints the image id and "
-                    "size. Uses base_image, or the local base_image_fallback when it cannot "
-                    "be pulled.")
+        "build", help="build the service's image (tags X.Y.Z-build.N, git-SHA, latest)",
+        description="Build the service's image with the docker SDK (its own dockerfile, or the "
+                    "library's template) from a wheelhouse prepared here from its requirements "
+                    "and constraints, streaming progress; prints the image id and size. Uses "
+                    "base_image, or the local base_image_fallback when it cannot be pulled.")
     build.add_argument("--no-cache", action="store_true",
                        help="rebuild every layer (a cold build)")
     build.set_defaults(handler=lambda config, args: images.build(config, args.no_cache),
