@@ -6,7 +6,9 @@ from pathlib import Path
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.ship import deploy, destroy, images, push
+from pipeline.ship import lock as ship_lock
 from pipeline.ship import provision as provisioning
+from pipeline.ship import status as ship_status
 
 ORDER = 60
 # Every command here runs Ansible or the docker SDK.
@@ -80,8 +82,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     _environment(status, optional=True)
     status.add_argument("--json", action="store_true",
                         help="one JSON object: environment, url, lock, hosts (one per host)")
-    status.set_defaults(handler=lambda config, args: deploy.status(config, args.environment,
-                                                                   args.json))
+    status.set_defaults(handler=lambda config, args: ship_status.status(
+        config, args.environment, args.json))
     restore = subparsers.add_parser(
         "restore", help="restore a database backup of an environment",
         description="Restore a pg_dump backup kept on the database host (the newest unless "
@@ -108,7 +110,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         description="Free the deploy lock whoever holds it: only when that run is known dead.")
     _environment(lock_release)
     for action in (lock_status, lock_release):
-        action.set_defaults(handler=lambda config, args: deploy.lock(
+        action.set_defaults(handler=lambda config, args: ship_lock.lock(
             config, args.environment, args.action, getattr(args, "json", False)))
     provision = subparsers.add_parser(
         "provision", help="prepare an environment's hosts for deploys",

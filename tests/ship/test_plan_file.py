@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ship import deploy
+from pipeline.ship.plan import Plan, plan_lines, print_plan
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAN = {"build": 7, "image": "r/v:7", "image_from": {"app-1": "r/v:6"},
@@ -16,15 +16,16 @@ PLAN = {"build": 7, "image": "r/v:7", "image_from": {"app-1": "r/v:6"},
 def test_the_text_is_printed_and_the_json_written(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "reports" / "plan.json"
-    deploy.print_plan(PLAN, as_json=False, json_file=target)
-    assert capsys.readouterr().out == "\n".join(deploy.plan_lines(PLAN)) + "\n"
+    plan = Plan.from_report({"plan": PLAN})
+    print_plan(plan, as_json=False, json_file=target)
+    assert capsys.readouterr().out == "\n".join(plan_lines(plan)) + "\n"
     assert json.loads(target.read_text(encoding="utf-8")) == PLAN
     assert [path.name for path in target.parent.iterdir()] == ["plan.json"]
 
 
 def test_without_a_file_nothing_is_written(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    deploy.print_plan(PLAN, as_json=True)
+    print_plan(Plan.from_report({"plan": PLAN}), as_json=True)
     assert json.loads(capsys.readouterr().out) == PLAN
     assert list(tmp_path.iterdir()) == []
 

@@ -8,7 +8,6 @@ import pytest
 
 from pipeline.core import config as config_module
 from pipeline.core.errors import InputError
-from pipeline.ship import deploy
 from pipeline.ship.service import Service
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -65,27 +64,6 @@ def test_the_reference_service_declares_its_endpoints_and_migrations() -> None:
     assert (service.ready_path, service.version_field) == ("/readyz", "build")
     assert service.migrate_command and service.migrate_check_command
     assert service.env["TRUSTED_PROXY_HOPS"] == "1"
-
-
-@pytest.mark.parametrize(("answer", "labels", "expected"), [
-    ("7", {"image_version": "1.0.0+build.7", "image_build": "7"}, ("1.0.0+build.7", 7)),
-    ("1.0.2+build.9", {"image_version": "1.0.2+build.8", "image_build": "8"},
-     ("1.0.2+build.9", 9)),
-    ("", {"image_version": "1.0.2+build.8", "image_build": "8"}, ("1.0.2+build.8", 8)),
-    ("not a version", {"image_version": "", "image_build": ""}, ("not a version", None)),
-])
-def test_status_reads_the_build_from_what_the_release_answers(
-        answer: str, labels: dict[str, str], expected: tuple[str, int | None]) -> None:
-    host = {"host": "app-1", "container": "demo-app-b7-p8001", "answer": answer, **labels}
-    found = deploy.serving(host)
-    assert (found["serving"], found["serving_build"]) == expected
-    assert not {"answer", "image_version", "image_build"} & set(found)
-
-
-def test_nothing_serves_without_a_container() -> None:
-    found = deploy.serving({"host": "app-1", "container": "", "answer": "", "image_version": "",
-                            "image_build": ""})
-    assert (found["serving"], found["serving_build"]) == ("", None)
 
 
 def validate(tmp_path: Path, extra: dict[str, object]) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ship import ansible, deploy, engine, images, process
+from pipeline.ship import ansible, deploy, engine, images
 from pipeline.core import config as config_module
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError, StageFailed
@@ -194,72 +194,6 @@ def test_deploy_vars_name_image_build_and_holder() -> None:
     assert extra["deploy_approved_by"] == "not required"
     approved = deploy.deploy_vars(settings, Version(0, 1, 0, 12), "run-2", "alice")
     assert approved["deploy_approved_by"] == "alice"
-
-
-def test_status_rows_line_up() -> None:
-    rows = deploy.status_rows([{"host": "web-1", "recorded": "0.1.0+build.2",
-                                "serving": "0.1.0+build.2", "commit": "abcdef0123456789",
-                                "deployed_at": "t", "deployed_by": "me"},
-                               {"host": "web-2", "recorded": "", "serving": ""}])
-    assert rows[0].split() == list(deploy.STATUS_COLUMNS)
-    assert rows[1].split() == ["web-1", "0.1.0+build.2", "0.1.0+build.2", "abcdef012345", "t",
-                               "me", "-"]
-    assert rows[2].split() == ["web-2", "-", "-", "-", "-", "-", "-"]
-    assert rows[0].index("recorded") == rows[1].index("0.1.0+build.2")
-
-
-def test_the_plan_reads_per_host() -> None:
-    plan = {"build": 7, "image": "r/v:7", "image_from": {"app-2": "r/v:6", "app-1": "r/v:7"},
-            "migrations": {"current": "a1", "target": "b2",
-                           "pending": [{"revision": "b2", "kind": "contract"}]}}
-    assert deploy.plan_lines(plan) == [
-        "deploy build 7: r/v:7", "  app-1: already serves it, nothing to do",
-        "  app-2: r/v:6 -> r/v:7",
-        "migrations: a1 -> b2: b2 (contract) (backup first, then migrate once)",
-        "  a contract step: the serving release cannot run after it; deploy with "
-        "--allow-contract once nothing older serves",
-        "restarts: the app on app-2, one host at a time"]
-    nothing = {**plan, "migrations": {"current": "b2", "target": "b2", "pending": []}}
-    assert "migrations: none (schema at b2)" in deploy.plan_lines(nothing)
-
-
-def test_the_alerts_read_as_one_line() -> None:
-    assert deploy.alerts_line(None) == "alerts: no monitoring host in the inventory"
-    assert deploy.alerts_line({"enabled": False, "firing": [], "error": ""}) == (
-        "alerts: monitoring is off (monitoring_enabled)")
-    assert deploy.alerts_line({"enabled": True, "firing": [], "error": "refused"}) == (
-        "alerts: unknown (refused)")
-    firing = [{"alertname": "VisitorsAppDown", "instance": "app-2"},
-              {"alertname": "VisitorsBackupMissing"}]
-    assert deploy.alerts_line({"enabled": True, "firing": firing, "error": ""}) == (
-        "alerts: 2 firing: VisitorsAppDown on app-2; VisitorsBackupMissing on the environment")
-
-
-def test_the_lock_reads_as_one_line() -> None:
-    assert deploy.lock_line(None, 0) == "lock: free"
-    lock = {"holder": "me@h (pid 1)", "build": "7", "acquired_at": "a", "expires_at": "b",
-            "expires": 100.0, "token": 3}
-    assert deploy.lock_line(lock, 50).startswith("lock: held by me@h (pid 1), build 7")
-    assert deploy.lock_line(lock, 150).startswith("lock: stale (may be taken over)")
-    gone = {**lock, "process": {**process.identity(), "start": "1"}}
-    assert deploy.lock_line(gone, 50).startswith(
-        "lock: left by a run whose process is gone (the next run takes it over) by me@h")
-
-
-def test_a_switch_reads_as_in_progress_while_its_run_holds_the_lock_else_as_interrupted(
-        ) -> None:
-    pending = {"build": 5, "holder": "me@h (pid 1)", "started_at": "T", "deploy_id": "run-a"}
-    hosts = [{"host": "app-1", "pending": pending}, {"host": "app-2", "pending": {}}]
-    held = {"owner": "run-a", "expires": 100.0, "process": process.identity()}
-    assert deploy.pending_lines(hosts, held, 50) == [
-        "app-1: switching to build 5 (me@h (pid 1), since T), in progress"]
-    interrupted = ["app-1: switching to build 5 (me@h (pid 1), since T) was interrupted; "
-                   "the next deploy or rollback reconciles it"]
-    assert deploy.pending_lines(hosts, None, 50) == interrupted
-    assert deploy.pending_lines(hosts, held, 150) == interrupted
-    assert deploy.pending_lines(hosts, {**held, "owner": "run-b"}, 50) == interrupted
-    killed = {**held, "process": {**process.identity(), "start": "1"}}
-    assert deploy.pending_lines(hosts, killed, 50) == interrupted
 
 
 @pytest.mark.parametrize("command", [["deploy", "qa"], ["rollback", "qa"], ["smoke", "qa"],
