@@ -111,8 +111,9 @@ KEYS: tuple[Key, ...] = (
         "prints the pending migrations as JSON for `deploy --plan`; empty: the plan shows none",
         "run"),
     Key("migrate_lock", "bool", "true",
-        "run the migration with PostgreSQL lock and statement timeouts (PGOPTIONS); the deploy "
-        "lock keeps migrations one at a time", "run"),
+        "run migrate_command under the library's PostgreSQL advisory lock (the image's python3 "
+        "needs psycopg, psycopg2 or pg8000), with lock and statement timeouts; false: bare",
+        "run"),
     Key("schema_table", "str", "alembic_version",
         "the table the release record reads the schema revision from; empty: none", "run"),
     Key("database_url_env", "str", "DATABASE_URL",
