@@ -34,9 +34,15 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     build.set_defaults(handler=lambda config, args: images.build(config, args.no_cache),
                        stage="build")
     push_parser = subparsers.add_parser(
-        "push", help="push the built image's tags to the registry",
-        description="Push X.Y.Z-build.N, git-SHA and latest to setup.cfg [pipeline] registry.")
-    push_parser.set_defaults(handler=lambda config, args: push.push(config), stage="push")
+        "push", help="push the built image's tags to the environments' registries",
+        description="Push X.Y.Z-build.N, git-SHA and latest to the registry each ENV's "
+                    "inventory names (registry_address), once per registry; logs in with "
+                    "REGISTRY_USER and REGISTRY_PASSWORD when they are set.")
+    push_parser.add_argument("environments", metavar="ENV", nargs="*",
+                             help="the environments the image is for (default: the "
+                                  "configuration's deploy_environment)")
+    push_parser.set_defaults(handler=lambda config, args: push.push(config, args.environments),
+                             stage="push")
     deploy_parser = subparsers.add_parser(
         "deploy", help="deploy this version to an environment with Ansible",
         description="Run the deploy.yml playbook on ENV's inventory: every host answers, deploy "

@@ -71,8 +71,6 @@ KEYS: tuple[Key, ...] = (
     Key("image_name", "str", "",
         "the image's name; empty: the repository folder's name, lower-cased, "
         "other characters as '-'", "image"),
-    Key("registry", "str", "", "the registry host[:port] images are pushed to; empty: none",
-        "image"),
     Key("dockerfile", "path", "",
         "the service's own Dockerfile; empty: the library's template", "image"),
     Key("requirements", "path", "",

@@ -14,7 +14,6 @@ from pipeline.core.version import NUMBER, RELEASE_PATTERN, VERSION_PATTERN
 from pipeline.init import project
 from pipeline.init.app import find_app
 from pipeline.init.checks import find_checks
-from pipeline.init.inventory import LOCAL_REGISTRY
 from pipeline.jenkins.settings import is_git_url
 
 METADATA_RELEASE = re.compile(
@@ -79,8 +78,7 @@ class Answers:
     def settings(self) -> dict[str, str]:
         """The configuration keys written active, as setup.cfg text; "" values are left to the
         schema's default, but for the paths whose default a service may not have."""
-        active = {"image_name": self.name, "registry": LOCAL_REGISTRY,
-                  "requirements": self.requirements,
+        active = {"image_name": self.name, "requirements": self.requirements,
                   "wsgi": self.wsgi, "port": "" if self.port is None else str(self.port),
                   "health_path": self.health_path, "version_path": self.version_path,
                   "version_field": self.version_field, "metrics_path": self.metrics_path,

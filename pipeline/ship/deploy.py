@@ -48,10 +48,12 @@ def deploy_vars(settings: ShipSettings, version: Version, run_id: str,
                 approved_by: str = "") -> dict[str, str | int]:
     """What deploy.yml needs to know: the image, the build it must report, who deploys.
 
+    The image is named without its registry: the playbooks pull it from the one the
+    environment's inventory names (``registry_address``), where the push stage pushed it.
     ``approved_by`` is who answered Jenkins' approval (``PIPELINE_APPROVED_BY``, set by the
     Jenkinsfile); it goes into the release record.
     """
-    return {"app_image": f"{settings.repository}:{version.docker_tag}",
+    return {"app_image_name": f"{settings.image_name}:{version.docker_tag}",
             "app_version": str(version), "app_build": version.build,
             "deploy_id": run_id, "deploy_holder": holder(),
             "deploy_approved_by": approved_by or "not required"}
@@ -166,7 +168,7 @@ def deploy(config: Config, environment: str, plan: bool = False, as_json: bool =
     url_file = config.reports_dir / f"url-{environment}.txt"
     url_file.unlink(missing_ok=True)
     extra["deploy_url_file"] = str(url_file)
-    print(f"deploy of {extra['app_image']} (build {version.build}) to {environment}")
+    print(f"deploy of {extra['app_image_name']} (build {version.build}) to {environment}")
     env.run_locked("deploy.yml", extra, f"deploy of build {version.build} to {environment}")
     url = url_file.read_text(encoding="utf-8").strip() if url_file.is_file() else "?"
     print(f"deployed build {version.build} to {environment}: {url}")

@@ -69,7 +69,6 @@ HOSTS: dict[str, tuple[str, ...]] = {
 GROUPS = ("app", "db", "proxy", "registry", "monitoring")
 LABEL = "org.example.fleet"
 SSH_USER = "deploy"
-REGISTRY_PORT = 5000
 REGISTRY_USER = "pipeline"
 
 
@@ -261,9 +260,9 @@ def _ensure_secrets(fleet: Fleet) -> dict[str, str]:
     return {str(key): str(value) for key, value in values.items()}
 
 
-def env_exports(fleet: Fleet, registry: str, values: dict[str, str]) -> str:
+def env_exports(fleet: Fleet, values: dict[str, str]) -> str:
     """What a shell sources to deploy to the fleet, as Jenkins' bound credentials would be."""
-    exports = {"PIPELINE_REGISTRY": registry, "REGISTRY_USER": REGISTRY_USER,
+    exports = {"REGISTRY_USER": REGISTRY_USER,
                "REGISTRY_PASSWORD": values["vault_registry_password"],
                "ANSIBLE_VAULT_PASSWORD_FILE": str(fleet.vault_password_file)}
     return "".join(f"export {key}='{value}'\n" for key, value in exports.items())
@@ -285,8 +284,7 @@ def up(fleet: Fleet, say: Callable[[str], None] = print) -> dict[str, str]:
     fleet.hosts_file.write_text(
         "# Made by `pipeline fleet up`: the fleet's hosts on this machine (not committed).\n"
         + yaml.safe_dump(inventory(fleet, addresses), sort_keys=False), encoding="utf-8")
-    registry = f"{addresses[next(h for h, g in HOSTS.items() if 'registry' in g)]}:{REGISTRY_PORT}"
-    _write_private(fleet.env_file, env_exports(fleet, registry, _ensure_secrets(fleet)))
+    _write_private(fleet.env_file, env_exports(fleet, _ensure_secrets(fleet)))
     for host, address in addresses.items():
         say(f"{host:8} {address}  ({', '.join(HOSTS[host])})")
     say(f"inventory {fleet.hosts_file}; credentials: source {fleet.env_file}")

@@ -170,7 +170,7 @@ def build(config: Config, no_cache: bool = False) -> BuiltImage:
     client = engine.connect()
     base = engine.pick_base_image(client, settings.base_image, settings.base_image_fallback)
     built_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    references = tuple(f"{settings.repository}:{tag}" for tag in image_tags(version, commit))
+    references = tuple(f"{settings.image_name}:{tag}" for tag in image_tags(version, commit))
     args = build_args(version, commit, built_at, base, config.get(SOURCE_URL_KEY, UNKNOWN_COMMIT),
                       settings.image_name)
     with tempfile.TemporaryDirectory(prefix="pipeline-build-") as directory:

@@ -1,41 +1,68 @@
-"""The ``push`` stage: the built image's tags to the configured registry.
+"""The ``push`` stage: the built image's tags to the registry of each environment it is for.
 
-With REGISTRY_USER and REGISTRY_PASSWORD set (Jenkins binds them for main's builds), it logs
-in first; the login lives in this process only, never in a Docker config file.
+Each environment's inventory names its registry (``registry_address``); registry.yml reads it
+there, as the hosts do when they pull, so what is pushed and what is pulled cannot disagree.
+Environments that share a registry get one push. With REGISTRY_USER and REGISTRY_PASSWORD set
+(Jenkins binds them for main's builds), it logs in first; the login lives in this process only,
+never in a Docker config file.
 """
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError, StageFailed
 from pipeline.core.version import read_version
 from pipeline.ship import images
-from pipeline.ship.settings import ShipSettings
+from pipeline.ship.deploy import Environment
+from pipeline.ship.settings import REGISTRY, ShipSettings
 
 if TYPE_CHECKING:
     import docker
 
 
-def push(config: Config) -> tuple[str, ...]:
-    """Push ``X.Y.Z-build.N``, ``git-<sha>`` and ``latest``; return the references pushed."""
+def registry_of(config: Config, environment: str) -> str:
+    """The registry ``environment``'s inventory names, host[:port]; an InputError when none."""
+    env = Environment(config, environment)
+    found = env.report("registry.yml", {}, f"reading the registry of {environment}")
+    address = str(found.get("registry", {}).get("address", ""))
+    if not address:
+        raise InputError(f"environment {environment} names no registry: set registry_address "
+                         f"in {config.display(env.inventory)}/group_vars/all")
+    if not REGISTRY.fullmatch(address):
+        raise InputError(f"environment {environment}: registry_address {address!r} is not "
+                         "host[:port]")
+    return address
+
+
+def push(config: Config, environments: Sequence[str] = ()) -> tuple[str, ...]:
+    """Push ``X.Y.Z-build.N``, ``git-<sha>`` and ``latest`` to the registries of
+    ``environments`` (default: deploy_environment); return the references pushed."""
     from pipeline.ship import engine  # the docker SDK: the deploy extra, only when pushing
 
     settings = ShipSettings.from_config(config)
-    if not settings.registry:
-        raise InputError("setup.cfg [pipeline] registry: no registry configured to push to")
+    registries: dict[str, list[str]] = {}
+    for name in dict.fromkeys(environments or (settings.deploy_environment,)):
+        registries.setdefault(registry_of(config, name), []).append(name)
     client = engine.connect()
-    login(client, settings.registry)
     tags = images.image_tags(read_version(config), images.current_commit(config))
-    pushed = []
     for tag in tags:
-        reference = f"{settings.repository}:{tag}"
-        if not engine.has_image(client, reference):
-            raise StageFailed(f"no local image {reference}: run the build stage first")
-        chunks = client.api.push(settings.repository, tag=tag, stream=True, decode=True)
-        for _ in engine.stream_progress(chunks, f"docker push {reference} to {settings.registry}"):
-            pass
-        pushed.append(reference)
-        print(f"pushed {reference}")
+        if not engine.has_image(client, f"{settings.image_name}:{tag}"):
+            raise StageFailed(f"no local image {settings.image_name}:{tag}: run the build "
+                              "stage first")
+    for registry in registries:
+        login(client, registry)
+    pushed = []
+    for registry, served in registries.items():
+        repository = f"{registry}/{settings.image_name}"
+        for tag in tags:
+            client.images.get(f"{settings.image_name}:{tag}").tag(repository, tag=tag)
+            reference = f"{repository}:{tag}"
+            chunks = client.api.push(repository, tag=tag, stream=True, decode=True)
+            for _ in engine.stream_progress(chunks, f"docker push {reference} to {registry}"):
+                pass
+            pushed.append(reference)
+            print(f"pushed {reference} (for {', '.join(served)})")
     return tuple(pushed)
 
 

@@ -13,8 +13,8 @@ from pipeline.core.errors import InputError
 
 # Docker's reference grammar, simplified: lower-case path components, optional host[:port].
 _IMAGE_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
-_REGISTRY = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
-_IMAGE_REFERENCE = re.compile(rf"(?:{_REGISTRY.pattern}/)?{_IMAGE_NAME.pattern}(?::[\w.-]+)?")
+REGISTRY = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+_IMAGE_REFERENCE = re.compile(rf"(?:{REGISTRY.pattern}/)?{_IMAGE_NAME.pattern}(?::[\w.-]+)?")
 # The library's playbooks, roles and image template: package data, upgraded with the library.
 PLAYBOOKS_DIR = Path(__file__).resolve().parents[1] / "ansible"
 TEMPLATE_DOCKERFILE = Path(__file__).resolve().parents[1] / "templates" / "Dockerfile"
@@ -30,10 +30,10 @@ def environments(inventories: Path) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class ShipSettings:
-    """Where images come from and go to, and where the environments' inventories live."""
+    """How images are named and built, and where the environments' inventories live (each
+    names its registry: ``registry_address``)."""
 
     image_name: str
-    registry: str
     base_image: str
     base_image_fallback: str
     dockerfile: Path
@@ -47,7 +47,6 @@ class ShipSettings:
         """Read and validate the shipping keys; a bad one is an InputError naming it."""
         settings = cls(
             image_name=config.matching("image_name", _IMAGE_NAME),
-            registry=config.matching("registry", _REGISTRY, optional=True),
             base_image=config.matching("base_image", _IMAGE_REFERENCE),
             base_image_fallback=config.matching("base_image_fallback", _IMAGE_REFERENCE),
             dockerfile=config.optional_path("dockerfile") or TEMPLATE_DOCKERFILE,
@@ -60,11 +59,6 @@ class ShipSettings:
             raise InputError(f"{config.where('dockerfile')}: {settings.dockerfile} does not "
                              "exist")
         return settings
-
-    @property
-    def repository(self) -> str:
-        """The image's repository, with the registry host when one is configured."""
-        return f"{self.registry}/{self.image_name}" if self.registry else self.image_name
 
     @property
     def environments(self) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The push stage: the built image's tags to the configured registry."""
+"""The push stage: the built image's tags to the deploy environment's registry."""
 from pipeline.core.config import Config
 from pipeline.stages.registry import Stage, register
 
@@ -10,5 +10,5 @@ def push(config: Config) -> None:
     ship_push.push(config)
 
 
-register(Stage(name="push", summary="push the image's tags to the registry", run=push,
-               extra="deploy"))
+register(Stage(name="push", summary="push the image's tags to the deploy environment's registry "
+               "(its inventory's registry_address)", run=push, extra="deploy"))

@@ -9,7 +9,8 @@ from tests.jenkinsfile.conftest import (DEPLOY_JOB, JENKINSFILE, MAIN, PLAN, PLA
 
 pytestmark = pytest.mark.tools("groovy", "java")
 QUALITY = ["lint", "typecheck", "test"]
-DEPLOY_ALL = [*QUALITY, "version build", "version", "build", "push", "deploy staging",
+PUSH = "push staging production"
+DEPLOY_ALL = [*QUALITY, "version build", "version", "build", PUSH, "deploy staging",
               "smoke staging", f"deploy production --plan --json-file {PLAN_JSON}",
               "deploy production", "smoke production"]
 DEPLOYING = ("version build", "build", "push", "deploy", "smoke")
@@ -184,7 +185,7 @@ def test_staging_only_and_no_deploy_parameters(builds: dict[str, Build]) -> None
     assert builds["deploy_staging_only"].pipeline_calls()[-2:] == ["deploy staging",
                                                                    "smoke staging"]
     assert not builds["deploy_staging_only"].steps("input")
-    assert builds["deploy_nothing"].pipeline_calls()[-1] == "push"
+    assert builds["deploy_nothing"].pipeline_calls()[-1] == PUSH
 
 
 def test_a_failed_staging_deploy_never_reaches_production(builds: dict[str, Build]) -> None:
@@ -228,8 +229,9 @@ def test_credentials_are_bound_only_where_they_are_needed(builds: dict[str, Buil
                           "ANSIBLE_REMOTE_USER"]
     for call in builds["deploy_approved"].steps("sh"):
         command = call["script"].split("-m pipeline ")[-1]
-        if command == "push":
-            assert call["credentials"] == ["REGISTRY_USER", "REGISTRY_PASSWORD"]
+        if command == PUSH:
+            assert call["credentials"] == ["REGISTRY_USER", "REGISTRY_PASSWORD",
+                                           "ANSIBLE_VAULT_PASSWORD_FILE"]
         elif command.startswith(("deploy ", "smoke ")):
             assert call["credentials"] == deploy_credentials, command
         else:

@@ -95,7 +95,7 @@ def deploy_derived(fleet: FleetStack, build: int, dockerfile_tail: str
                    ) -> tuple[subprocess.CompletedProcess[str], LoadResult]:
     """Build ``build``: the previous build's image reporting ``build``, plus
     ``dockerfile_tail``, pushed, then deployed under load through the proxy."""
-    derived_image(fleet.image(build - 1), fleet.image(build), build, dockerfile_tail)
+    derived_image(fleet.image(build - 1), fleet.built(build), build, dockerfile_tail)
     fleet.set_build(build)
     pushed = fleet.pipeline("push")
     assert pushed.returncode == 0, output(pushed)
@@ -269,7 +269,7 @@ def test_each_backup_is_copied_off_the_database_host(
 def test_a_wrong_registry_password_pushes_nothing(
         fleet: FleetStack, first: subprocess.CompletedProcess[str]) -> None:
     fleet.set_build(9)
-    derived_image(fleet.image(1), fleet.image(9), 9, "")
+    derived_image(fleet.image(1), fleet.built(9), 9, "")
     result = fleet.pipeline("push", REGISTRY_PASSWORD="not-the-password")
     assert result.returncode == 1
     assert last_line(result).startswith(

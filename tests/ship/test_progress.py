@@ -65,11 +65,12 @@ def test_an_error_fails_the_stage_in_one_line() -> None:
 
 
 class OwnImage:
-    """A one-layer image tagged as the push stage expects for ``image_name`` at VERSION."""
+    """A one-layer image tagged as the build stage tags ``image_name`` at VERSION."""
 
     def __init__(self, workdir: Path) -> None:
         self.client = docker.from_env()
         self.image_name = f"progress-{uuid.uuid4().hex[:8]}"
+        self.workdir = workdir
         self.version_file = workdir / "version.txt"
         self.version_file.write_text(VERSION + "\n", encoding="utf-8")
         self.reports = workdir / "reports"
@@ -84,18 +85,21 @@ class OwnImage:
                 archive.addfile(info, io.BytesIO(data))
         context.seek(0)
         self.image, _ = self.client.images.build(fileobj=context, custom_context=True, rm=True)
-
-    def tag(self, registry: str) -> str:
-        """Tag the image for ``registry``; its repository there."""
-        repository = f"{registry}/{self.image_name}"
         for tag in self.tags:
-            self.image.tag(repository, tag=tag)
-        return repository
+            self.image.tag(self.image_name, tag=tag)
 
     def push(self, registry: str) -> subprocess.CompletedProcess[str]:
-        """The real push stage, to ``registry``."""
+        """The real push stage, to an environment whose inventory names ``registry``."""
+        inventory = self.workdir / "inventories" / "test"
+        (inventory / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
+        (inventory / "hosts.yml").write_text(
+            "all:\n  hosts:\n    localhost: {ansible_connection: local}\n", encoding="utf-8")
+        (inventory / "group_vars" / "all" / "main.yml").write_text(
+            f"registry_address: {registry}\n", encoding="utf-8")
         env = {**os.environ, "PIPELINE_IMAGE_NAME": self.image_name,
-               "PIPELINE_REGISTRY": registry, "PIPELINE_VERSION_FILE": str(self.version_file),
+               "PIPELINE_INVENTORIES_DIR": str(inventory.parent),
+               "PIPELINE_DEPLOY_ENVIRONMENT": "test",
+               "PIPELINE_VERSION_FILE": str(self.version_file),
                "PIPELINE_REPORTS_DIR": str(self.reports)}
         return subprocess.run([sys.executable, "-m", "pipeline", "push"], cwd=REPO_ROOT,
                               env=env, text=True, capture_output=True, timeout=300,
@@ -105,7 +109,7 @@ class OwnImage:
         """Every tag of the image, and with them its layer."""
         for image in self.client.images.list():
             for tag in image.tags:
-                if f"/{self.image_name}:" in tag:
+                if tag.rpartition("/")[2].startswith(f"{self.image_name}:"):
                     self.client.images.remove(tag, force=True)
         try:
             self.client.images.remove(self.image.id, force=True)
@@ -142,7 +146,7 @@ def bounded(lines: list[str]) -> bool:
 @pytest.mark.slow
 def test_push_and_pull_show_each_layer_in_bounded_lines(
         own_image: OwnImage, capsys: pytest.CaptureFixture[str]) -> None:
-    repository = own_image.tag(REGISTRY)
+    repository = f"{REGISTRY}/{own_image.image_name}"
     result = own_image.push(REGISTRY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "\r" not in result.stdout and "[=" not in result.stdout
@@ -169,7 +173,6 @@ def test_push_and_pull_show_each_layer_in_bounded_lines(
 @pytest.mark.slow
 def test_a_push_that_fails_says_why_in_one_line(own_image: OwnImage) -> None:
     registry = f"127.0.0.1:{free_port()}"
-    own_image.tag(registry)
     result = own_image.push(registry)
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()

@@ -47,17 +47,13 @@ def test_sizes_read_like_the_docker_cli() -> None:
 
 def test_settings_from_setup_cfg() -> None:
     settings = ShipSettings.from_config(load_config())
-    assert settings.repository == "127.0.0.1:5000/visitors"
+    assert settings.image_name == "visitors"
     assert settings.inventory("local") == REPO_ROOT / "ansible" / "inventories" / "local"
     assert settings.dockerfile == TEMPLATE_DOCKERFILE
 
 
-def test_without_registry_the_repository_is_the_bare_name() -> None:
-    assert ShipSettings.from_config(load_config(registry="")).repository == "visitors"
-
-
 @pytest.mark.parametrize(("key", "value"), [
-    ("image_name", "Visitors!"), ("registry", "bad host:5000"), ("base_image", "UPPER:case"),
+    ("image_name", "Visitors!"), ("base_image", "UPPER:case"),
     ("dockerfile", "docker/Nope")])
 def test_a_bad_setting_is_an_input_error_naming_its_key(key: str, value: str) -> None:
     with pytest.raises(InputError, match=f"^PIPELINE_{key.upper()}: "):
@@ -188,7 +184,7 @@ def test_a_vault_without_its_password_file_is_an_input_error(tmp_path: Path) -> 
 def test_deploy_vars_name_image_build_and_holder() -> None:
     settings = ShipSettings.from_config(load_config())
     extra = deploy.deploy_vars(settings, Version(0, 1, 0, 12), "run-1")
-    assert extra["app_image"] == "127.0.0.1:5000/visitors:0.1.0-build.12"
+    assert extra["app_image_name"] == "visitors:0.1.0-build.12"
     assert extra["app_version"] == "0.1.0+build.12" and extra["app_build"] == 12
     assert extra["deploy_id"] == "run-1" and "pid" in str(extra["deploy_holder"])
     assert extra["deploy_approved_by"] == "not required"

@@ -17,6 +17,8 @@ from pipeline.ship import fleet as fleet_module
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FLEET_INVENTORY = REPO_ROOT / "ansible" / "inventories" / "fleet"
+# The fleet inventory's registry_address: the registry host's address, this port.
+REGISTRY_PORT = 5000
 
 
 class FleetStack:
@@ -44,14 +46,16 @@ class FleetStack:
         """Remove everything the fleet made, and this run's images."""
         fleet_module.down(self.fleet, say=lambda line: None)
         client = docker.from_env()
-        for image in client.images.list(name=f"{self.registry}/{self.image_name}"):
-            for tag in image.tags:
-                client.images.remove(tag)
+        for repository in (self.image_name, f"{self.registry}/{self.image_name}"):
+            for image in client.images.list(name=repository):
+                for tag in image.tags:
+                    if tag.startswith(f"{repository}:"):
+                        client.images.remove(tag)
 
     @property
     def registry(self) -> str:
         """The fleet's registry, host:port."""
-        return f"{self.addresses['proxy-1']}:{fleet_module.REGISTRY_PORT}"
+        return f"{self.addresses['proxy-1']}:{REGISTRY_PORT}"
 
     def credentials(self) -> dict[str, str]:
         """What `pipeline fleet up` wrote into its env file (registry login, vault password)."""
@@ -81,8 +85,12 @@ class FleetStack:
         """Make the fleet's version file say build ``build``."""
         self.version_file.write_text(f"0.1.0+build.{build}\n", encoding="utf-8")
 
+    def built(self, build: int) -> str:
+        """The reference the build stage gives build ``build`` (the push stage's input)."""
+        return f"{self.image_name}:0.1.0-build.{build}"
+
     def image(self, build: int) -> str:
-        """The reference the build stage gives build ``build``."""
+        """The reference a deploy releases build ``build`` as (the fleet's registry)."""
         return f"{self.registry}/{self.image_name}:0.1.0-build.{build}"
 
     def url(self, path: str = "/") -> str:

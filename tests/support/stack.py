@@ -96,7 +96,7 @@ class ShipStack:
         self.version_file.write_text(f"0.1.0+build.{build}\n", encoding="utf-8")
 
     def image(self, build: int) -> str:
-        """The reference the build stage gives build ``build``."""
+        """The reference a deploy releases build ``build`` as (the environment's registry)."""
         return f"{REGISTRY}/{self.image_name}:0.1.0-build.{build}"
 
     def url(self, path: str = "/") -> str:
@@ -142,4 +142,5 @@ class ShipStack:
             volume.remove(force=True)
         for network in client.networks.list(names=[self.name]):
             network.remove()
-        remove_images(f"{REGISTRY}/{self.image_name}")
+        remove_images(self.image_name)  # as built
+        remove_images(f"{REGISTRY}/{self.image_name}")  # as pushed

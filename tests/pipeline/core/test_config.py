@@ -25,10 +25,10 @@ def test_load_finds_the_project_from_a_subdirectory(project: Path) -> None:
 
 def test_environment_overrides_any_setting(project: Path) -> None:
     config = config_module.load(project, environ={"PIPELINE_STAGES": "version,lint",
-                                                  "PIPELINE_REGISTRY": "r.example:5000"})
+                                                  "PIPELINE_IMAGE_NAME": "shop"})
     assert config.stages == ("version", "lint")
-    assert config.text("registry") == "r.example:5000"
-    assert config.settings["registry"].where == "PIPELINE_REGISTRY"
+    assert config.text("image_name") == "shop"
+    assert config.settings["image_name"].where == "PIPELINE_IMAGE_NAME"
 
 
 def test_an_unknown_key_is_refused_with_the_closest_one(project: Path) -> None:
@@ -41,9 +41,9 @@ def test_an_unknown_key_is_refused_with_the_closest_one(project: Path) -> None:
 
 
 def test_an_unknown_pipeline_variable_is_refused_with_the_closest_one(project: Path) -> None:
-    with pytest.raises(InputError, match=r"^unknown variable PIPELINE_REGSITRY "
-                                         r"\(did you mean PIPELINE_REGISTRY\?\)$"):
-        config_module.load(project, environ={"PIPELINE_REGSITRY": "r.example:5000"})
+    with pytest.raises(InputError, match=r"^unknown variable PIPELINE_IMAGE_NAEM "
+                                         r"\(did you mean PIPELINE_IMAGE_NAME\?\)$"):
+        config_module.load(project, environ={"PIPELINE_IMAGE_NAEM": "shop"})
 
 
 def test_the_pipelines_own_variables_are_not_keys_and_are_accepted(project: Path) -> None:
