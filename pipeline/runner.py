@@ -76,7 +76,7 @@ def run_pipeline(config: Config, names: tuple[str, ...] | None = None,
     """
     out = sys.stderr if as_json else sys.stdout
     load_stages()
-    stages = resolve(names or config.stages)
+    stages = resolve(config.stages if names is None else names)
     for stage in stages:
         require_stage_extra(stage)
     reports.reset(config)

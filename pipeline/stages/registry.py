@@ -45,7 +45,9 @@ def registered() -> dict[str, Stage]:
 
 
 def resolve(names: tuple[str, ...]) -> list[Stage]:
-    """The stages named, in the order given; an unknown name is an input error."""
+    """The stages named, in the order given; an unknown name, or none, is an input error."""
+    if not names:
+        raise InputError(f"no stage named (known: {', '.join(_STAGES)})")
     unknown = [name for name in names if name not in _STAGES]
     if unknown:
         raise InputError(f"unknown stage {', '.join(unknown)} (known: {', '.join(_STAGES)})")

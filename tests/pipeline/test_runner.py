@@ -74,6 +74,16 @@ def test_unknown_stage_is_refused_before_anything_runs(project: Path) -> None:
     assert not (project / "reports" / "pipeline.json").exists()
 
 
+@pytest.mark.parametrize("given", ["", " , "])
+def test_an_empty_stage_list_is_refused_not_read_as_every_stage(project: Path,
+                                                                 given: str) -> None:
+    result = run_cli(project, "run", "--stages", given)
+    assert result.returncode == 2
+    assert result.stderr.startswith("pipeline: error: no stage named (known: ")
+    assert (project / "version.txt").read_text() == "1.4.2+build.7\n"
+    assert not (project / "reports" / "pipeline.json").exists()
+
+
 def test_json_is_the_stage_table_on_stdout_and_stage_output_goes_to_stderr(
         project: Path) -> None:
     write(project, "sample/messy.py", "import os\n")
