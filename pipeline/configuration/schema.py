@@ -65,6 +65,15 @@ KEYS: tuple[Key, ...] = (
     Key("typecheck_paths", "list", ".", "the files and folders mypy checks", "stages"),
     Key("test_args", "str", "", "extra pytest arguments of the test stage (shell words)",
         "stages"),
+    Key("lint_tool", "str", "flake8",
+        "the lint stage's tool, with the service's own settings: flake8 (report flake8.txt) or "
+        "ruff (ruff.txt, and ruff-junit.xml for Jenkins)", "stages"),
+    Key("test_requirements", "list", "",
+        "requirement files and pip requirements (e.g. requirements-dev.txt, .[test]) of an "
+        "environment the quality tools run in; empty: the library's own", "stages"),
+    Key("test_env_dir", "path", "build/test-env",
+        "where that environment is built once, and rebuilt when its requirements change",
+        "stages"),
     Key("source_url", "str", "",
         "the repository's URL, the image's org.opencontainers.image.source label", "stages"),
     # image

@@ -17,15 +17,17 @@ from pipeline.core.errors import InputError, missing_module
 from pipeline.core.secrets import mask, secret_values
 
 
-def python_tool(module: str, *args: str) -> list[str]:
-    """The command line that runs ``module`` with this interpreter, so the venv's tool is used.
+def python_tool(module: str, *args: str, python: str | None = None) -> list[str]:
+    """The command line that runs ``module`` with this interpreter, so the venv's tool is used,
+    or with ``python``, another environment's (the service's test environment), which brings
+    its own tools.
 
-    A tool that is not installed is refused here, naming the extra that brings it, rather than
-    failing later inside the tool's own output.
+    A tool that is not installed here is refused here, naming the extra that brings it, rather
+    than failing later inside the tool's own output.
     """
-    if importlib.util.find_spec(module.partition(".")[0]) is None:
+    if python is None and importlib.util.find_spec(module.partition(".")[0]) is None:
         raise missing_module(module)
-    return [sys.executable, "-m", module, *args]
+    return [python or sys.executable, "-m", module, *args]
 
 
 def run(command: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,

@@ -1,28 +1,54 @@
-"""The lint stage: flake8 over the project, configured in setup.cfg's [flake8]."""
+"""The lint stage: flake8 (configured in setup.cfg's [flake8]) or ruff (the service's own
+[tool.ruff] or ruff.toml), as the configuration's ``lint_tool`` says."""
+import importlib.util
 from pathlib import Path
 
-from pipeline.core import proc
+from pipeline.core import proc, toolenv
 from pipeline.core.config import Config
-from pipeline.core.errors import StageFailed
+from pipeline.core.errors import InputError, StageFailed
 from pipeline.stages.registry import Stage, register
 
 REPORT = "flake8.txt"
+RUFF_REPORT = "ruff.txt"
+# ruff writes one format per run: this one is for Jenkins' junit step.
+RUFF_JUNIT = "ruff-junit.xml"
 
 
 def lint(config: Config) -> None:
-    """Run flake8; each problem is printed and kept in ``flake8.txt`` of ``reports_dir``."""
-    report = config.reports_dir / REPORT
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.unlink(missing_ok=True)  # flake8 appends to its --output-file
+    """Run the lint tool; each problem is printed and kept in its report in ``reports_dir``."""
+    tool = toolenv.lint_tool(config)
+    python = toolenv.python(config)
+    if tool == "ruff" and python is None and importlib.util.find_spec("ruff") is None:
+        raise InputError(f"{config.where('lint_tool')}: ruff is not installed beside pipeline: "
+                         "pip install ruff, or list it in test_requirements")
     paths = config.existing_paths("lint_paths")
-    command = proc.python_tool("flake8", "--tee", f"--output-file={report}", *paths)
-    code = proc.run(command, cwd=config.root)
+    config.reports_dir.mkdir(parents=True, exist_ok=True)
+    report = config.reports_dir / (RUFF_REPORT if tool == "ruff" else REPORT)
+    if tool == "ruff":
+        code = proc.run(proc.python_tool("ruff", "check", "--quiet", "--output-format=concise",
+                                         *paths, python=python),
+                        cwd=config.root, log_file=report)
+        proc.run(proc.python_tool("ruff", "check", "--quiet", "--output-format=junit",
+                                  f"--output-file={config.reports_dir / RUFF_JUNIT}", *paths,
+                                  python=python), cwd=config.root)
+    else:
+        report.unlink(missing_ok=True)  # flake8 appends to its --output-file
+        code = proc.run(proc.python_tool("flake8", "--tee", f"--output-file={report}", *paths,
+                                         python=python), cwd=config.root)
     if code != 0:
-        problems = _count_lines(report)
+        # ruff's exit code 2 is its own error (a bad setting), not a list of problems.
+        problems = _count_lines(report) if tool == "flake8" or code == 1 else 0
         raise StageFailed(
-            f"flake8 found {problems} problem(s), listed in {config.display(report)}"
-            if problems else f"flake8 failed with exit code {code}")
-    print(f"flake8: no problems in {' '.join(paths)}")
+            f"{tool} found {problems} problem(s), listed in {config.display(report)}"
+            if problems else f"{tool} failed with exit code {code}")
+    print(f"{tool}: no problems in {' '.join(paths)}")
+
+
+def artifacts(config: Config) -> tuple[Path, ...]:
+    """The reports of the configured tool (an invalid one is refused when the stage runs)."""
+    if config.text("lint_tool") == "ruff":
+        return config.reports_dir / RUFF_REPORT, config.reports_dir / RUFF_JUNIT
+    return (config.reports_dir / REPORT,)
 
 
 def _count_lines(path: Path) -> int:
@@ -32,7 +58,8 @@ def _count_lines(path: Path) -> int:
         return 0
 
 
-register(Stage(name="lint", summary="flake8 over the project", run=lint,
-               artifacts=lambda config: (config.reports_dir / REPORT,),
-               description=f"Run flake8 over the configuration's lint_paths; the report goes "
-                           f"to {REPORT} in reports_dir (default reports/)."))
+register(Stage(name="lint", summary="flake8 or ruff over the project", run=lint,
+               artifacts=artifacts,
+               description=f"Run the configuration's lint_tool (flake8 by default, or ruff) over "
+                           f"its lint_paths; the report goes to {REPORT} (ruff: {RUFF_REPORT} "
+                           f"and {RUFF_JUNIT}) in reports_dir (default reports/)."))
