@@ -1,6 +1,8 @@
 """Shipping the app: ``build``, ``push``, ``deploy``, ``rollback``, ``smoke``, ``status``,
 ``restore``, ``lock``, ``provision``, ``destroy``."""
 import argparse
+import os
+import re
 from pathlib import Path
 
 from pipeline.core.config import Config
@@ -98,8 +100,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     _environment(restore)
     restore.add_argument("--backup", metavar="NAME", help="the backup's file name")
     restore.add_argument("--yes", action="store_true", help="confirm: replace the data")
-    restore.set_defaults(handler=lambda config, args: deploy.restore(
-        config, args.environment, args.backup, args.yes))
+    restore.set_defaults(handler=_restore)
     lock = subparsers.add_parser(
         "lock", help="show or release an environment's deploy lock",
         description="The deploy lock (on the first database host) keeps two deploys, "
@@ -152,9 +153,34 @@ def _deploy(config: Config, args: argparse.Namespace) -> None:
     for given, option in ((args.json, "--json"), (args.json_file, "--json-file")):
         if given and not args.plan:
             raise InputError(f"{option} goes with --plan")
+    if args.json_file is not None:
+        _check_writable(args.json_file, "--json-file")
     deploy.deploy(config, args.environment, plan=args.plan, as_json=args.json,
                   allow_contract=args.allow_contract, json_file=args.json_file)
 
 
+def _check_writable(path: Path, option: str) -> None:
+    """Refuse, before any host is asked, a file that could not be written afterwards (its
+    missing folders are made when it is written)."""
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise InputError(f"{option} {path}: cannot write a file there")
+
+
+# A backup's file name as the postgres role writes it (DB-TIMESTAMP-LABEL.dump), no folder.
+BACKUP_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.dump")
+
+
+def _restore(config: Config, args: argparse.Namespace) -> None:
+    if args.backup is not None and not BACKUP_NAME.fullmatch(args.backup):
+        raise InputError(f"--backup {args.backup!r} is not a backup's file name "
+                         "(DATABASE-TIME-LABEL.dump, no folder)")
+    deploy.restore(config, args.environment, args.backup, args.yes)
+
+
 def _rollback(config: Config, args: argparse.Namespace) -> None:
+    if args.to is not None and args.to < 1:
+        raise InputError(f"--to {args.to}: a build number is 1 or more")
     deploy.rollback(config, args.environment, args.to, args.allow_schema_mismatch)
