@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.core import proc
-from pipeline.core.errors import StageFailed
+from pipeline.core.errors import InputError, StageFailed
 
 ExtraVars = Mapping[str, object]
 RESULTS_ENV = "PIPELINE_ANSIBLE_RESULTS"
@@ -26,6 +26,7 @@ class TaskFailure:
     task: str
     message: str
     unreachable: bool = False
+    input: bool = False  # at a task tagged `input`: what the caller asked for does not exist
 
     def describe(self) -> str:
         """One line: where and why."""
@@ -54,7 +55,8 @@ def read_results(path: Path) -> PlaybookResult:
     except (OSError, ValueError):
         return PlaybookResult()
     failures = tuple(TaskFailure(str(item["host"]), str(item["task"]), str(item["message"]),
-                                 bool(item.get("unreachable"))) for item in data["failures"])
+                                 bool(item.get("unreachable")), bool(item.get("input")))
+                     for item in data["failures"])
     return PlaybookResult(failures, data["hosts"])
 
 
@@ -95,4 +97,5 @@ def run_playbook(ansible_dir: Path, playbook: str, inventory: Path, extra_vars: 
         return result
     if not result.failures:
         raise StageFailed(f"{what} failed: ansible-playbook {playbook} exited {code}")
-    raise StageFailed(f"{what} {result.failures[0].describe()}")
+    failure = result.failures[0]
+    raise (InputError if failure.input else StageFailed)(f"{what} {failure.describe()}")

@@ -2,7 +2,9 @@
 
 Enabled in ansible.cfg; writes to the file named by PIPELINE_ANSIBLE_RESULTS (nothing when it
 is unset). For each host that failed or was unreachable it keeps the LAST failure: a block's
-rescue ends with its own explicit failure, which says more than the task it rescued.
+rescue ends with its own explicit failure, which says more than the task it rescued. A task
+tagged ``input`` checks what the caller asked for (a build, a backup): its failure is the
+caller's mistake, which the pipeline reports as bad input.
 """
 import json
 import os
@@ -48,6 +50,7 @@ class CallbackModule(CallbackBase):
             "task": result._task.get_name(),
             "message": " ".join(str(message).split()),
             "unreachable": unreachable,
+            "input": "input" in result._task.tags,
         }
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
