@@ -20,7 +20,8 @@ def lint(config: Config) -> None:
     python = toolenv.python(config)
     if tool == "ruff" and python is None and importlib.util.find_spec("ruff") is None:
         raise InputError(f"{config.where('lint_tool')}: ruff is not installed beside pipeline: "
-                         "pip install ruff, or list it in test_requirements")
+                         "pip install ruff, or set test_requirements, whose environment "
+                         "brings it")
     paths = config.existing_paths("lint_paths")
     config.reports_dir.mkdir(parents=True, exist_ok=True)
     report = config.reports_dir / (RUFF_REPORT if tool == "ruff" else REPORT)

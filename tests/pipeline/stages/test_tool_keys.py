@@ -26,8 +26,8 @@ def test_ruff_missing_beside_pipeline_says_how_to_get_it(project: Path) -> None:
     result = run_cli(project, "lint")
     assert result.returncode == 2
     assert result.stderr == ("pipeline: error: setup.cfg [pipeline] lint_tool: ruff is not "
-                             "installed beside pipeline: pip install ruff, or list it in "
-                             "test_requirements\n")
+                             "installed beside pipeline: pip install ruff, or set "
+                             "test_requirements, whose environment brings it\n")
 
 
 def test_a_missing_requirements_file_is_refused_before_anything_is_built(project: Path) -> None:
