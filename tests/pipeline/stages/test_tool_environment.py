@@ -14,11 +14,19 @@ pytestmark = pytest.mark.slow
 
 SETUP_CFG = """\
 [pipeline]
-stages = lint, test
+stages = lint, typecheck, test
 lint_paths = mysite tests
+typecheck_paths = mysite
 lint_tool = ruff
 test_requirements = requirements-dev.txt
 test_args = --ds=mysite.settings -p no:cacheprovider
+
+[mypy]
+disallow_untyped_defs = True
+
+# Django ships no types; asgiref, which comes with it, does.
+[mypy-django.*]
+ignore_missing_imports = True
 
 [tool:pytest]
 testpaths = tests
@@ -53,11 +61,29 @@ DJANGO = {
 
         urlpatterns = [path("", hello)]
         """,
+    "mysite/answer.py": """\
+        from asgiref.sync import async_to_sync
+
+
+        async def answer() -> int:
+            return 42
+
+
+        def answer_now() -> int:
+            return async_to_sync(answer)()
+        """,
     "tests/__init__.py": "",
     # `client` is pytest-django's fixture: without it in the environment, no test runs.
     "tests/test_hello.py": """\
         def test_hello(client) -> None:
             assert client.get("/").content == b"hello"
+        """,
+    "tests/test_answer.py": """\
+        from mysite.answer import answer_now
+
+
+        def test_answer() -> None:
+            assert answer_now() == 42
         """,
 }
 
@@ -110,16 +136,32 @@ def test_ruff_problems_are_listed_in_its_reports_and_fail_the_stage(django_servi
     assert junit.get("failures") == "2"
 
 
+def test_mypy_checks_against_the_services_own_packages(django_service: Path) -> None:
+    """asgiref is only in the service's environment: mypy there knows its types."""
+    result = run_cli(django_service, "typecheck")
+    assert result.returncode == 0, result.stdout + result.stderr
+    answer = django_service / "mysite" / "answer.py"
+    correct = answer.read_text()
+    answer.write_text(correct.replace("def answer_now() -> int", "def answer_now() -> str"))
+    try:
+        result = run_cli(django_service, "typecheck")
+    finally:
+        answer.write_text(correct)
+    assert result.returncode == 1
+    assert ('mysite/answer.py:9: error: Incompatible return value type (got "int", expected '
+            '"str")') in result.stdout
+
+
 def test_the_test_stage_runs_pytest_django_in_it_with_every_report(django_service: Path) -> None:
     built = marker(django_service).stat().st_mtime_ns
     result = run_cli(django_service, "test")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test environment: build/test-env is up to date" in result.stdout
     assert marker(django_service).stat().st_mtime_ns == built
-    assert "tests: 1 passed, 0 failed, 0 errors, 0 skipped; coverage 100.0%" in result.stdout
+    assert "tests: 2 passed, 0 failed, 0 errors, 0 skipped; coverage 100.0%" in result.stdout
     reports = django_service / "reports"
     junit = ElementTree.parse(reports / "junit.xml").getroot()
-    assert junit.find("testsuite").get("tests") == "1"  # type: ignore[union-attr]
+    assert junit.find("testsuite").get("tests") == "2"  # type: ignore[union-attr]
     covered = json.loads((reports / "coverage.json").read_text())["files"]
     assert "mysite/urls.py" in covered
     assert ElementTree.parse(reports / "coverage.xml").getroot().tag == "coverage"
@@ -134,7 +176,7 @@ def test_a_failing_django_test_fails_the_stage_in_one_line(django_service: Path)
     finally:
         broken.unlink()
     assert result.returncode == 1
-    assert result.stderr == ("pipeline: error: tests failed (pytest exit code 1): 1 passed, "
+    assert result.stderr == ("pipeline: error: tests failed (pytest exit code 1): 2 passed, "
                              "1 failed, 0 errors, 0 skipped\n")
     assert (django_service / "reports" / "coverage.xml").is_file()
 
