@@ -111,6 +111,14 @@ KEYS: tuple[Key, ...] = (
         "the JSON field of version_path holding the build number or the whole version", "run"),
     Key("metrics_path", "str", "/metrics",
         "the path Prometheus scrapes the service's metrics from; empty: it has none", "run"),
+    Key("metrics_requests_counter", "str", "",
+        "a counter with a `status` label (a prometheus-client Counter), as the service exposes "
+        "it at metrics_path (e.g. http_requests_total): the error-ratio alert; empty: none",
+        "run"),
+    Key("metrics_latency_histogram", "str", "",
+        "a histogram of answer times (a prometheus-client Histogram), as the service exposes "
+        "it at metrics_path, without _bucket (e.g. http_request_duration_seconds): the "
+        "latency alert; empty: none", "run"),
     Key("migrate_command", "str", "",
         "the command that migrates the database, run in the new image; empty: no migrations",
         "run"),

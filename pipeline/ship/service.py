@@ -16,6 +16,8 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATH = re.compile(r"/[^\s?#]*")
 _A_PATH = "a path starting with '/'"
 _A_NAME = "a name (letters, digits, '_')"
+_METRIC = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+_A_METRIC = "a Prometheus metric name (letters, digits, '_', ':')"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Service:
     version_path: str
     version_field: str
     metrics_path: str
+    metrics_requests_counter: str
+    metrics_latency_histogram: str
     migrate_command: tuple[str, ...]
     migrate_check_command: tuple[str, ...]
     migrate_lock: bool
@@ -46,6 +50,10 @@ class Service:
             version_path=config.matching("version_path", _PATH, _A_PATH, optional=True),
             version_field=config.matching("version_field", _VARIABLE, _A_NAME),
             metrics_path=config.matching("metrics_path", _PATH, _A_PATH, optional=True),
+            metrics_requests_counter=config.matching("metrics_requests_counter", _METRIC,
+                                                     _A_METRIC, optional=True),
+            metrics_latency_histogram=config.matching("metrics_latency_histogram", _METRIC,
+                                                      _A_METRIC, optional=True),
             migrate_command=_command(config, "migrate_command"),
             migrate_check_command=_command(config, "migrate_check_command"),
             migrate_lock=config.flag("migrate_lock"),

@@ -25,7 +25,7 @@ def test_the_defaults_fit_a_service_with_health_and_version_endpoints(tmp_path: 
     assert service.as_vars() == {
         "port": 8000, "health_path": "/healthz", "ready_path": "/healthz",
         "version_path": "/version", "version_field": "build", "metrics_path": "/metrics",
-        "migrate_command": [],
+        "metrics_requests_counter": "", "metrics_latency_histogram": "", "migrate_command": [],
         "migrate_check_command": [], "migrate_lock": True, "schema_table": "alembic_version",
         "database_url_env": "DATABASE_URL", "env": {}}
 
@@ -48,6 +48,9 @@ def test_commands_are_split_as_a_shell_would_and_env_keeps_spaces(tmp_path: Path
                                      "not a name (letters, digits, '_')"),
     ("schema_table = x; DROP TABLE y", "setup.cfg [pipeline] schema_table: 'x; DROP TABLE y' "
                                        "is not a name (letters, digits, '_')"),
+    ("metrics_requests_counter = http_requests_total{status}",
+     "setup.cfg [pipeline] metrics_requests_counter: 'http_requests_total{status}' is not a "
+     "Prometheus metric name (letters, digits, '_', ':')"),
     ("migrate_command = flask 'db", "setup.cfg [pipeline] migrate_command: No closing quotation"),
     ("env =\n    USER NAME=x\n    B=2",
      "setup.cfg [pipeline] env: 'USER NAME=x' is not NAME=VALUE"),
@@ -64,6 +67,7 @@ def test_the_reference_service_declares_its_endpoints_and_migrations() -> None:
     assert (service.ready_path, service.version_field) == ("/readyz", "build")
     assert service.migrate_command and service.migrate_check_command
     assert service.env["TRUSTED_PROXY_HOPS"] == "1"
+    assert service.metrics_requests_counter and service.metrics_latency_histogram
 
 
 def validate(tmp_path: Path, extra: dict[str, object]) -> subprocess.CompletedProcess[str]:
