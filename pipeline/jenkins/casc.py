@@ -24,7 +24,6 @@ HEADER = """\
 # Every ${VARIABLE} is read at start-up from the environment (or a file of that name under
 # /run/secrets): no secret is in this file or in the image.
 """
-SYSTEM_MESSAGE = "CI/CD for the visitor counter: see docker/jenkins/README.md in the repository."
 FOLDER_CREDENTIALS = ("com.cloudbees.hudson.plugins.folder.properties."
                       "FolderCredentialsProvider_-FolderCredentialsProperty")
 CREDENTIAL_CLASSES = {
@@ -39,7 +38,7 @@ def render(definition: Definition) -> str:
     """The whole casc.yaml."""
     document = {
         "jenkins": {
-            "systemMessage": SYSTEM_MESSAGE,
+            "systemMessage": system_message(definition),
             # Builds run on agents only; the controller keeps its threads for the UI.
             "numExecutors": 0,
             "crumbIssuer": {"standard": {"excludeClientIPFromCrumb": False}},
@@ -59,6 +58,13 @@ def render(definition: Definition) -> str:
     }
     return HEADER + yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=100,
                               allow_unicode=True)
+
+
+def system_message(definition: Definition) -> str:
+    """The banner every page shows: which jobs build and deploy (from the declared names, so
+    it names no service of its own)."""
+    build, deploy = definition.jobs[0].full_name, definition.jobs[-1].full_name
+    return f"CI/CD of {build}: {build} builds every branch, {deploy} deploys."
 
 
 def job_dsl(definition: Definition) -> str:

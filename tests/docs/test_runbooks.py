@@ -5,7 +5,7 @@ from pathlib import Path
 from tests.docs.markdown import anchors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-RULES = REPO_ROOT / "pipeline/ansible/roles/monitoring/templates/rules/visitors.rules.yml.j2"
+RULES = REPO_ROOT / "pipeline/ansible/roles/monitoring/templates/rules/monitoring.rules.yml.j2"
 
 
 def test_every_alert_has_a_runbook_section() -> None:

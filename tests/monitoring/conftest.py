@@ -42,15 +42,26 @@ def promtool() -> str:
     return path
 
 
+# Request metrics as a service declares them (metrics_requests_counter, ..._histogram): names
+# of no service in particular, which rules_test.yml's series use.
+DECLARED_METRICS = ("-e", "monitoring_requests_counter=http_requests_total",
+                    "-e", "monitoring_latency_histogram=http_request_duration_seconds")
+
+
+def render(template: str, dest: Path, *extra: str) -> None:
+    """One of the role's templates rendered by Ansible with the role's defaults and ``extra``."""
+    result = ansible_adhoc("ansible.builtin.template",
+                           f"src={ROLE_DIR / 'templates' / template} dest={dest}",
+                           "-e", f"@{ROLE_DIR / 'defaults' / 'main.yml'}",
+                           "-e", f"role_path={ROLE_DIR}", *extra)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.fixture(scope="session")
 def rules_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The alert rules rendered with the role's defaults, beside the promtool unit tests."""
+    """The alert rules rendered with the role's defaults and declared request metrics, beside
+    the promtool unit tests."""
     target = tmp_path_factory.mktemp("rules")
-    result = ansible_adhoc(
-        "ansible.builtin.template",
-        f"src={ROLE_DIR / 'templates' / 'rules' / 'visitors.rules.yml.j2'} "
-        f"dest={target / 'visitors.rules.yml'}",
-        "-e", f"@{ROLE_DIR / 'defaults' / 'main.yml'}")
-    assert result.returncode == 0, result.stdout + result.stderr
+    render("rules/monitoring.rules.yml.j2", target / "monitoring.rules.yml", *DECLARED_METRICS)
     shutil.copy(HERE / "rules_test.yml", target / "rules_test.yml")
     return target

@@ -25,6 +25,8 @@ import docker
 import yaml
 
 from bench.ports import free_port
+from pipeline.core import config as config_module
+from pipeline.ship.service import Service
 from tests.support.stack import REGISTRY, REPO_ROOT, remove_images
 from tests.monitoring.conftest import ANSIBLE_DIR, BIN, ansible_environment
 
@@ -94,7 +96,10 @@ class MonitoringStack:
         self.app_image = f"{REGISTRY}/visitors-{self.name}"
         self.inventory = workdir / "inventories" / ENVIRONMENT
         self.variables: dict[str, Any] = {
-            "stack_name": self.name, "stack_dir": str(workdir / "state"),
+            "stack_name": self.name, "stack_dir": str(self.state_dir),
+            # The repository's contract, as the pipeline hands it to every playbook: the role
+            # reads the app's metrics path and declared request metrics from it.
+            "service": Service.from_config(config_module.load(REPO_ROOT, {})).as_vars(),
             # Punctuation a URL would need escaped: the exporter must still log in.
             "db_password": f"{secrets.token_hex(8)}/+'%@:x",
             "proxy_status_listen": f"127.0.0.1:{self.ports['status']}",
@@ -103,6 +108,16 @@ class MonitoringStack:
             **{f"monitoring_{key}_port": self.ports[key] for key in
                ("prometheus", "alertmanager", "node_exporter", "postgres_exporter",
                 "nginx_exporter")}}
+
+    @property
+    def state_dir(self) -> Path:
+        """The stack's directory on the (one) host: stack_dir."""
+        return self.workdir / "state"
+
+    @property
+    def grafana_dir(self) -> Path:
+        """Where the role writes Grafana's provisioning and dashboard."""
+        return self.state_dir / "monitoring" / "grafana"
 
     @property
     def app_container(self) -> str:
@@ -124,6 +139,17 @@ class MonitoringStack:
         (self.inventory / "hosts.yml").write_text(yaml.safe_dump(hosts), encoding="utf-8")
         (self.inventory / "group_vars" / "all.yml").write_text(yaml.safe_dump(self.variables),
                                                                encoding="utf-8")
+
+    def write_stale_files(self, group: str) -> None:
+        """What an older release of the role left under names it no longer writes: a rules
+        file (one valid group, ``group``), a datasource and a dashboard."""
+        rules = self.state_dir / "monitoring" / "prometheus" / "rules"
+        rules.mkdir(parents=True)
+        (rules / "old.rules.yml").write_text(yaml.safe_dump({"groups": [{"name": group, "rules": [
+            {"alert": "Old", "expr": "vector(1)"}]}]}), encoding="utf-8")
+        for name in ("provisioning/datasources/old.yml", "dashboards/old.json"):
+            (self.grafana_dir / name).parent.mkdir(parents=True)
+            (self.grafana_dir / name).write_text("{}\n", encoding="utf-8")
 
     def build_app_image(self) -> str:
         """The project's app image, built by the real build stage under this stack's name."""
@@ -179,16 +205,20 @@ class MonitoringStack:
             cwd=ANSIBLE_DIR, text=True, capture_output=True, check=False, timeout=300,
             env=ansible_environment())
 
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        """An instant query's result; an expression error fails with Prometheus' words."""
-        url = self.prometheus_url("/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+    def query_api(self, path: str) -> Any:
+        """The ``data`` of a Prometheus API answer; an error fails with Prometheus' words."""
         try:
-            with urllib.request.urlopen(url, timeout=10) as answer:
+            with urllib.request.urlopen(self.prometheus_url(path), timeout=10) as answer:
                 body = json.load(answer)
         except urllib.error.HTTPError as error:
-            raise AssertionError(f"{expr}: {error.read().decode()}") from error
+            raise AssertionError(f"{path}: {error.read().decode()}") from error
         assert body["status"] == "success", body
-        return list(body["data"]["result"])
+        return body["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        """An instant query's result; an expression error fails with Prometheus' words."""
+        query = "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+        return list(self.query_api(query)["result"])
 
     def wait_for_query(self, expr: str, timeout: float = 60) -> list[dict[str, Any]]:
         """The first non-empty result of ``expr`` within ``timeout`` seconds."""

@@ -22,10 +22,13 @@ from tests.monitoring.test_dashboard import load_dashboard, query_panels
 
 pytestmark = pytest.mark.slow
 # Panels that must show data on any running stack (others need traffic or records it lacks).
-CORE_PANELS = {"Requests per second by endpoint", "5xx error ratio", "Latency percentiles",
-               "App targets up", "Latest deploy per host", "CPU busy", "Memory used",
+CORE_PANELS = {"Requests per second by status", "5xx error ratio", "Latency percentiles",
+               "Service targets up", "Latest deploy per host", "CPU busy", "Memory used",
                "Disk used", "Newest backup age", "Proxy connections", "PostgreSQL up",
                "Connections and their limit", "Transactions per second"}
+
+# A rules group an older release of the role left, under a file name it no longer writes.
+STALE_GROUP = "left-by-an-older-role"
 
 # Grafana's $__rate_interval here: long enough to keep the test's burst of traffic in view.
 RATE_WINDOW = "5m"
@@ -45,6 +48,7 @@ def stack(provisioned: None) -> Iterator[MonitoringStack]:  # noqa: F811
     target = MonitoringStack(workdir)
     try:
         target.write_inventory()
+        target.write_stale_files(STALE_GROUP)
         target.start_watched_services()
         for run in ("first", "second"):
             result = target.playbook()
@@ -54,6 +58,18 @@ def stack(provisioned: None) -> Iterator[MonitoringStack]:  # noqa: F811
     finally:
         target.destroy()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_a_rules_file_the_role_no_longer_writes_is_removed(stack: MonitoringStack) -> None:
+    """An older release of the role's rules, under another name, would keep its alerts."""
+    rules = stack.state_dir / "monitoring" / "prometheus" / "rules"
+    assert sorted(path.name for path in rules.iterdir()) == ["monitoring.rules.yml"]
+    groups = stack.query_api("/api/v1/rules")["groups"]
+    assert STALE_GROUP not in {group["name"] for group in groups}
+    grafana = sorted(path.relative_to(stack.grafana_dir).as_posix()
+                     for path in stack.grafana_dir.rglob("*") if path.is_file())
+    assert grafana == ["dashboards/monitoring.json", "provisioning/dashboards/monitoring.yml",
+                       "provisioning/datasources/monitoring.yml"]
 
 
 def test_second_run_changes_nothing(stack: MonitoringStack) -> None:
@@ -129,18 +145,22 @@ def test_record_deploy_and_backup_reach_prometheus(stack: MonitoringStack) -> No
     assert result.returncode == 0, result.stdout + result.stderr
     result = stack.include_role("record_backup", {})
     assert result.returncode == 0, result.stdout + result.stderr
-    deploy = stack.wait_for_query('visitors_deploy_timestamp_seconds{build="12"}')
+    deploy = stack.wait_for_query('pipeline_deploy_timestamp_seconds{build="12"}')
     assert deploy[0]["metric"] | {"__name__": "x"} == {
         "__name__": "x", "environment": ENVIRONMENT, "kind": "rollback", "build": "12",
         "version": "0.1.0+build.12", "by": 'Ann "ops" O\'Neil', "job": "node",
         "instance": "localhost"}
     assert abs(float(deploy[0]["value"][1]) - time.time()) < 120
-    backup = stack.wait_for_query("time() - visitors_backup_last_success_timestamp_seconds")
+    served = stack.wait_for_query('pipeline_release_info{build="12"}')
+    assert served[0]["metric"] | {"__name__": "x"} == {
+        "__name__": "x", "environment": ENVIRONMENT, "build": "12", "version": "0.1.0+build.12",
+        "job": "node", "instance": "localhost"}
+    backup = stack.wait_for_query("time() - pipeline_backup_last_success_timestamp_seconds")
     assert float(backup[0]["value"][1]) < 120
 
 
 def test_record_deploy_refuses_an_unknown_kind(stack: MonitoringStack) -> None:
-    record = Path(stack.variables["stack_dir"]) / "monitoring" / "textfile" / "visitors_deploy.prom"
+    record = Path(stack.variables["stack_dir"]) / "monitoring" / "textfile" / "pipeline_deploy.prom"
     before = record.read_text(encoding="utf-8") if record.exists() else None
     result = stack.include_role("record_deploy", {
         "monitoring_deploy_kind": "upgrade", "app_release_build": 13,
@@ -157,10 +177,11 @@ def visit(stack: MonitoringStack, count: int) -> None:
             page.read()
 
 
-def panel_queries() -> list[tuple[str, str]]:
-    """(panel title, PromQL) of every panel and annotation, Grafana's variables filled in."""
-    dashboard = load_dashboard()
-    queries = [(panel["title"], target["expr"]) for panel in query_panels()
+def panel_queries(stack: MonitoringStack) -> list[tuple[str, str]]:
+    """(panel title, PromQL) of every panel and annotation of the dashboard the role wrote,
+    Grafana's variables filled in."""
+    dashboard = load_dashboard(stack.grafana_dir / "dashboards" / "monitoring.json")
+    queries = [(panel["title"], target["expr"]) for panel in query_panels(dashboard)
                for target in panel["targets"]]
     queries += [(item["name"], item["expr"]) for item in dashboard["annotations"]["list"]]
     grafana = {"$environment": ENVIRONMENT, "$__rate_interval": RATE_WINDOW}
@@ -181,7 +202,7 @@ def test_every_dashboard_query_evaluates_and_core_panels_show_data(
     visit(stack, 20)
     stack.wait_for_query(f'sum(rate(app_http_requests_total{{endpoint="/"}}[{RATE_WINDOW}])) > 0')
     empty = []
-    for title, expr in panel_queries():
+    for title, expr in panel_queries(stack):
         result = stack.query(expr)
         if not result:
             empty.append(title)
@@ -191,7 +212,7 @@ def test_every_dashboard_query_evaluates_and_core_panels_show_data(
 def test_app_down_alert_reaches_the_webhook_then_resolves(stack: MonitoringStack,
                                                           capsys: pytest.CaptureFixture[str]
                                                           ) -> None:
-    """Stop the app: VisitorsAppDown reaches the webhook no sooner than its `for` after the
+    """Stop the app: ServiceDown reaches the webhook no sooner than its `for` after the
     stop began, and within `for` plus the scrape interval, one evaluation and Alertmanager's
     group_wait (and slack) after the container exited; start it: the resolution arrives."""
     app = docker.from_env().containers.get(stack.app_container)
@@ -202,16 +223,16 @@ def test_app_down_alert_reaches_the_webhook_then_resolves(stack: MonitoringStack
     stopping = time.monotonic()
     app.stop(timeout=10)
     stopped = time.monotonic()
-    fired = stack.webhook.wait_for("VisitorsAppDown", "firing", timeout=bound + 30)
+    fired = stack.webhook.wait_for("ServiceDown", "firing", timeout=bound + 30)
     app.start()
     started = time.monotonic()
-    resolved = stack.webhook.wait_for("VisitorsAppDown", "resolved", timeout=60)
+    resolved = stack.webhook.wait_for("ServiceDown", "resolved", timeout=60)
     figures: dict[str, Any] = {"stop_took_s": round(stopped - stopping, 1),
                                "stop_requested_to_firing_s": round(fired - stopping, 1),
                                "stopped_to_firing_s": round(fired - stopped, 1),
                                "started_to_resolved_s": round(resolved - started, 1),
                                "bound_s": bound}
     with capsys.disabled():
-        print(f"\nVisitorsAppDown: {json.dumps(figures)}")
+        print(f"\nServiceDown: {json.dumps(figures)}")
     assert wait <= fired - stopping, figures
     assert fired - stopped <= bound + 5, figures

@@ -141,10 +141,10 @@ def test_the_alerts_read_as_one_line() -> None:
     assert alerts_line(None) == "alerts: no monitoring host in the inventory"
     assert line(False, [], "") == "alerts: monitoring is off (monitoring_enabled)"
     assert line(True, [], "refused") == "alerts: unknown (refused)"
-    firing = [{"alertname": "VisitorsAppDown", "instance": "app-2"},
-              {"alertname": "VisitorsBackupMissing"}]
+    firing = [{"alertname": "ServiceDown", "instance": "app-2"},
+              {"alertname": "BackupMissing"}]
     assert line(True, firing, "") == (
-        "alerts: 2 firing: VisitorsAppDown on app-2; VisitorsBackupMissing on the environment")
+        "alerts: 2 firing: ServiceDown on app-2; BackupMissing on the environment")
 
 
 def lock_of(**fields: Any) -> Lock:
