@@ -4,7 +4,7 @@ import importlib.util
 from pathlib import Path
 
 from pipeline.core import proc, toolenv
-from pipeline.core.config import Config
+from pipeline.core.config import Config, read_setup_cfg, split_list
 from pipeline.core.errors import InputError, StageFailed
 from pipeline.stages.registry import Stage, register
 
@@ -12,6 +12,8 @@ REPORT = "flake8.txt"
 RUFF_REPORT = "ruff.txt"
 # ruff writes one format per run: this one is for Jenkins' junit step.
 RUFF_JUNIT = "ruff-junit.xml"
+# Where flake8 reads its settings: the first of these with a [flake8] section.
+FLAKE8_FILES = ("setup.cfg", "tox.ini", ".flake8")
 
 
 def lint(config: Config) -> None:
@@ -34,7 +36,8 @@ def lint(config: Config) -> None:
                                   python=python), cwd=config.root)
     else:
         report.unlink(missing_ok=True)  # flake8 appends to its --output-file
-        code = proc.run(proc.python_tool("flake8", "--tee", f"--output-file={report}", *paths,
+        code = proc.run(proc.python_tool("flake8", "--tee", f"--output-file={report}",
+                                         *_flake8_excluding(config, python), *paths,
                                          python=python), cwd=config.root)
     if code != 0:
         # ruff's exit code 2 is its own error (a bad setting), not a list of problems.
@@ -50,6 +53,22 @@ def artifacts(config: Config) -> tuple[Path, ...]:
     if config.text("lint_tool") == "ruff":
         return config.reports_dir / RUFF_REPORT, config.reports_dir / RUFF_JUNIT
     return (config.reports_dir / REPORT,)
+
+
+def _flake8_excluding(config: Config, python: str | None) -> list[str]:
+    """flake8, unlike ruff, mypy and pytest, walks into virtualenvs: the test environment, when
+    inside the project, joins the service's own extend-exclude (which the option replaces)."""
+    env = None if python is None else Path(python).parents[1]
+    if env is None or not env.is_relative_to(config.root):
+        return []
+    own: tuple[str, ...] = ()
+    for name in FLAKE8_FILES:
+        parser = read_setup_cfg(config.root / name)
+        if parser.has_section("flake8"):
+            section = parser["flake8"]
+            own = split_list(section.get("extend-exclude", section.get("extend_exclude", "")))
+            break
+    return [f"--extend-exclude={','.join((*own, str(env)))}"]
 
 
 def _count_lines(path: Path) -> int:

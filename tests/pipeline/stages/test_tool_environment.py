@@ -227,3 +227,18 @@ fail_under = 100
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr.endswith("is below the threshold 100% (pyproject.toml "
                                   "[tool.coverage.report] fail_under)\n")
+
+
+def test_flake8_skips_the_environment_and_keeps_the_services_own_exclusions(
+        project: Path) -> None:
+    """flake8 alone walks into virtualenvs: over `.`, it would lint build/test-env."""
+    text = (project / "setup.cfg").read_text()
+    write(project, "setup.cfg",
+          text.replace("lint_paths = sample tests", "lint_paths = .\ntest_requirements = pytest")
+              .replace("[flake8]\n", "[flake8]\nextend-exclude = generated\n"))
+    write(project, "generated/messy.py", "import os\n")
+    result = run_cli(project, "lint")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "test environment: ready in " in result.stdout
+    assert (project / "build" / "test-env" / "bin" / "flake8").is_file()
+    assert (project / "reports" / "flake8.txt").read_text() == ""
