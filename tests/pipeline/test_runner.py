@@ -75,8 +75,8 @@ def test_unknown_stage_is_refused_before_anything_runs(project: Path) -> None:
 
 
 @pytest.mark.parametrize("given", ["", " , "])
-def test_an_empty_stage_list_is_refused_not_read_as_every_stage(project: Path,
-                                                                 given: str) -> None:
+def test_an_empty_stage_list_is_refused_not_read_as_every_stage(
+        project: Path, given: str) -> None:
     result = run_cli(project, "run", "--stages", given)
     assert result.returncode == 2
     assert result.stderr.startswith("pipeline: error: no stage named (known: ")
