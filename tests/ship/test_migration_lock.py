@@ -192,6 +192,18 @@ def test_the_child_runs_holding_the_lock_and_its_failure_passes_through_and_free
 
 @pytest.mark.slow
 @pytest.mark.tools("postgres")
+def test_a_lock_lost_during_the_migration_is_said_and_the_exit_code_kept(url: str) -> None:
+    end_the_lock = ("import os, psycopg; psycopg.connect(os.environ['SERVICE_DB']).execute("
+                    "'SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE application_name = %s', ({lock.APPLICATION!r},))")
+    code, _, err = finished(locked(url, sys.executable, "-c", end_the_lock))
+    assert code == 0 and len(err.splitlines()) == 1, err
+    assert err.startswith("migration-lock: the lock's session ended during the migration (")
+    assert err.endswith("another migration may have run at the same time\n")
+
+
+@pytest.mark.slow
+@pytest.mark.tools("postgres")
 def test_the_app_migrates_under_it_its_own_lock_never_colliding(url: str) -> None:
     """The app's own lock (app/migrations/env.py) is a single bigint; the library's two
     integers are another key even where their bits spell the same bigint: held, it blocks

@@ -1,13 +1,13 @@
 """Run a service's migration command under the library's PostgreSQL advisory lock.
 
-    python migration_lock.py --url-env DATABASE_URL --lock-timeout 10s \
+    python3 migration_lock.py --url-env DATABASE_URL --lock-timeout 10s \
         --statement-timeout 15min -- COMMAND [ARG...]
 
 The deploy (pipeline/ansible/deploy.yml) bind-mounts this file read-only into the one-off
-migration container of the new image and runs it with the image's ``python`` when the service's
-``migrate_lock`` is true. It keeps two migrations of one database from ever running at once,
-whoever starts them (another checkout's deploy, an operator, a service that migrates on start
-through this script): it takes a session-level ``pg_advisory_lock`` waiting at most
+migration container of the new image and runs it with the image's ``python3`` when the
+service's ``migrate_lock`` is true. It keeps two migrations of one database from ever running
+at once, whoever starts them (another checkout's deploy, an operator, a service that migrates
+on start through this script): it takes a session-level ``pg_advisory_lock`` waiting at most
 ``--lock-timeout``, runs COMMAND as a child with PGOPTIONS bounding its lock waits and
 statements, passes its exit code through and releases the lock.
 
@@ -172,8 +172,8 @@ def release(connection: Any, key: tuple[int, int]) -> None:
         query(connection, "SELECT pg_advisory_unlock(%s::integer, %s::integer)", *key)
         connection.close()
     except Exception as error:
-        fail(0, f"the lock's session ended during the migration ({message(error)}): another "
-                "migration may have run at the same time")
+        print(f"{PROG}: the lock's session ended during the migration ({message(error)}): "
+              "another migration may have run at the same time", file=sys.stderr, flush=True)
 
 
 def run(command: Sequence[str], pgoptions: str) -> int:
