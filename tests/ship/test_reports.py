@@ -13,9 +13,10 @@ from pipeline.ship.report import Fields, ReportMismatch
 from pipeline.ship.status import (STATUS_COLUMNS, Alerts, EnvironmentStatus, HostStatus,
                                   alerts_line, pending_lines, status_rows)
 
-PLAN = {"build": 7, "image": "r/v:7", "image_from": {"app-2": "r/v:6", "app-1": "r/v:7"},
-        "migrations": {"current": "a1", "target": "b2",
-                       "pending": [{"revision": "b2", "kind": "contract"}]}}
+PLAN: dict[str, Any] = {
+    "build": 7, "image": "r/v:7", "image_from": {"app-2": "r/v:6", "app-1": "r/v:7"},
+    "migrations": {"current": "a1", "target": "b2",
+                   "pending": [{"revision": "b2", "kind": "contract"}]}}
 LOCK = {"acquired_at": "2026-12-07T16:00:00Z", "build": "7", "expires": 100.5,
         "expires_at": "2026-12-07T16:30:00Z", "holder": "me@h (pid 1)", "owner": "run-a",
         "process": {"host": "elsewhere", "pid": 1, "start": "9"}, "token": 3}
