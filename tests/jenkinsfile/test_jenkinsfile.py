@@ -108,7 +108,8 @@ def test_a_test_failure_still_publishes_the_reports(builds: dict[str, Build],
     assert build.steps("archiveArtifacts")[0]["artifacts"] == "reports/**"
     coverage = build.steps("recordCoverage")[0]
     assert coverage["tools"] == [{"parser": "COBERTURA", "pattern": "reports/coverage.xml"}]
-    assert build.steps("junit")[0]["testResults"] == "reports/junit.xml"
+    assert build.steps("junit")[0]["testResults"] == (
+        "reports/junit.xml, reports/mypy-junit.xml, reports/ruff-junit.xml")
     assert build.steps("publishHTML")[0]["target"]["reportDir"] == "reports/htmlcov"
 
 

@@ -36,5 +36,5 @@ def test_without_integration_tests_there_is_no_integration_branch(tmp_path: Path
 def test_the_reports_and_version_file_jenkins_reads_are_the_configurations() -> None:
     text = render(JenkinsfileValues.of("shop", "main", "make setup", "", "out/ci", "VERSION"))
     assert "'reports/" not in text and "version.txt" not in text
-    assert "junit(testResults: 'out/ci/junit.xml'" in text
+    assert "junit(testResults: 'out/ci/junit.xml, out/ci/mypy-junit.xml, ' +" in text
     assert "stash(name: 'version', includes: 'VERSION')" in text
