@@ -27,7 +27,7 @@ import yaml
 from bench.ports import free_port
 from pipeline.core import config as config_module
 from pipeline.ship.service import Service
-from tests.support.stack import REGISTRY, REPO_ROOT, remove_images
+from tests.support.stack import REPO_ROOT, remove_images
 from tests.monitoring.conftest import ANSIBLE_DIR, BIN, ansible_environment
 
 ENVIRONMENT = "montest"
@@ -93,7 +93,8 @@ class MonitoringStack:
         self.ports = {key: free_port() for key in
                       ("prometheus", "alertmanager", "node_exporter", "postgres_exporter",
                        "nginx_exporter", "app", "status")}
-        self.app_image = f"{REGISTRY}/visitors-{self.name}"
+        # The build stage tags the image by its bare name (push adds each registry).
+        self.app_image = f"visitors-{self.name}"
         self.inventory = workdir / "inventories" / ENVIRONMENT
         self.variables: dict[str, Any] = {
             "stack_name": self.name, "stack_dir": str(self.state_dir),
