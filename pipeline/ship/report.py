@@ -61,6 +61,12 @@ class Fields:
         """The string field ``name``."""
         return str(self._get(name, str))
 
+    def answer(self, name: str) -> str:
+        """The field ``name`` as text: a string, a number as written, null as "" (what a
+        service answers, of a type of its own)."""
+        value = self._get(name, str, int, optional=True)
+        return "" if value is None else str(value)
+
     def integer(self, name: str) -> int:
         """The integer field ``name``."""
         return int(self._get(name, int))

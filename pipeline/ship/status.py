@@ -77,8 +77,8 @@ class Pending:
 @dataclass(frozen=True)
 class HostStatus:
     """An app host: its release record, the release its container runs (``answer``: what it
-    says at the service's version path, "" without one; the image's labels), what it keeps,
-    and a switch started and not finished (``pending``)."""
+    says at the service's version path, as text, "" without one; the image's labels), what
+    it keeps, and a switch started and not finished (``pending``)."""
 
     host: str
     recorded: str
@@ -99,8 +99,9 @@ class HostStatus:
         fields = Fields(PLAYBOOK, file, data)
         pending = fields.child("pending")
         return cls(**{name: fields.text(name) for name in (
-            "host", "recorded", "answer", "image_version", "image_build", "container",
-            "commit", "deployed_at", "deployed_by")},
+            "host", "recorded", "image_version", "image_build", "container", "commit",
+            "deployed_at", "deployed_by")},
+            answer=fields.answer("answer"),
             recorded_build=fields.optional_integer("recorded_build"),
             kept=fields.integers("kept"),
             pending=Pending.from_report(pending) if pending.data else None)

@@ -178,13 +178,14 @@ def test_a_switch_reads_as_in_progress_while_its_run_holds_the_lock_else_as_inte
 
 @pytest.mark.parametrize(("answer", "labels", "expected"), [
     ("7", {"image_version": "1.0.0+build.7", "image_build": "7"}, ("1.0.0+build.7", 7)),
+    (7, {"image_version": "1.0.0+build.7", "image_build": "7"}, ("1.0.0+build.7", 7)),
     ("1.0.2+build.9", {"image_version": "1.0.2+build.8", "image_build": "8"},
      ("1.0.2+build.9", 9)),
     ("", {"image_version": "1.0.2+build.8", "image_build": "8"}, ("1.0.2+build.8", 8)),
     ("not a version", {"image_version": "", "image_build": ""}, ("not a version", None)),
 ])
 def test_status_reads_the_build_from_what_the_release_answers(
-        answer: str, labels: dict[str, str], expected: tuple[str, int | None]) -> None:
+        answer: str | int, labels: dict[str, str], expected: tuple[str, int | None]) -> None:
     found = HostStatus.from_report(host("app-1", container="demo-app-b7-p8001", answer=answer,
                                         **labels), "host-app-1.json").as_json("")
     assert (found["serving"], found["serving_build"]) == expected
