@@ -135,6 +135,23 @@ def test_the_pipeline_stages_deploy_build_1(stack: ShipStack, first: Step) -> No
     assert stack.app_builds() == [1]
 
 
+def test_a_build_or_backup_that_is_not_kept_is_refused_as_bad_input(
+        stack: ShipStack, first: Step) -> None:
+    """Exit 2, the kept ones named; the restore refuses before it takes the deploy lock."""
+    assert first.returncode == 0, first.output[-4000:]
+    rollback = stack.pipeline("rollback", stack.environment, "--to", "99")
+    assert rollback.returncode == 2, rollback.stdout[-4000:] + rollback.stderr
+    assert "no kept release to roll back to with build 99 (kept: 1)" in rollback.stderr
+    missing = f"{stack.name}-20000101T000000Z-none.dump"
+    restore = stack.pipeline("restore", stack.environment, "--yes", "--backup", missing)
+    assert restore.returncode == 2, restore.stdout[-4000:] + restore.stderr
+    assert f"no backup {missing} on localhost (kept: " in restore.stderr
+    log = (stack.reports / f"restore-{stack.environment}.log").read_text(encoding="utf-8")
+    assert "Take the deploy lock" not in log
+    assert not stack.lock_file.exists()
+    assert stack.version_served()["build"] == 1
+
+
 def test_a_plan_says_what_would_change_and_changes_nothing(
         stack: ShipStack, planned: subprocess.CompletedProcess[str]) -> None:
     assert planned.returncode == 0, planned.stdout[-4000:] + planned.stderr
@@ -359,11 +376,19 @@ def test_a_deploy_after_the_kills_completes_and_leaves_nothing_behind(
 @pytest.fixture(scope="module")
 def sick_redeployed(stack: ShipStack, recovered: tuple[Step, list[str]]
                     ) -> tuple[subprocess.CompletedProcess[str], str]:
-    """Build 2's container frozen (`docker pause`: unhealthy, answering nothing), then build 2
-    deployed again, as an operator mends a sick release. Returns the run and the sick name."""
+    """Build 2's container running but unhealthy (its health probe's interpreter made
+    unusable: "Up ... (unhealthy)", which a substring test for "healthy" took for healthy), then
+    build 2 deployed again, as an operator mends a sick release. Returns the run and the sick
+    name."""
     client = docker.from_env()
     [sick] = client.containers.list(filters={"label": f"pipeline-stack={stack.name}"})
-    sick.pause()
+    sick.exec_run(["sh", "-c", 'chmod 0 "$(readlink -f "$(command -v python)")"'], user="0")
+    deadline = time.monotonic() + 60
+    while sick.attrs["State"].get("Health", {}).get("Status") != "unhealthy":
+        assert time.monotonic() < deadline, "the sick release never turned unhealthy"
+        time.sleep(1)
+        sick.reload()
+    assert sick.status == "running"
     stack.set_build(2)
     return stack.pipeline("deploy", stack.environment), sick.name
 
