@@ -7,6 +7,7 @@ command is echoed first, masked like its output.
 import importlib.util
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -49,19 +50,46 @@ def run(command: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, st
         log = log_file.open("w", encoding="utf-8")
     try:
         try:
+            # A session of its own: stopping it reaches the tool's children too (ansible-playbook's
+            # workers), and only through ``_stop``.
             process = subprocess.Popen(list(command), cwd=cwd, env=full_env, text=True,
                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, bufsize=1, errors="replace")
+                                       stdin=subprocess.DEVNULL, bufsize=1, errors="replace",
+                                       start_new_session=True)
         except FileNotFoundError as error:
             raise InputError(f"cannot run {command[0]}: {error.strerror}") from error
-        assert process.stdout is not None
-        for line in process.stdout:
-            line = mask(line, secrets)
-            stream.write(line)
-            stream.flush()
-            if log is not None:
-                log.write(line)
-        return process.wait()
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                line = mask(line, secrets)
+                stream.write(line)
+                stream.flush()
+                if log is not None:
+                    log.write(line)
+            return process.wait()
+        except BaseException:
+            _stop(process)
+            raise
     finally:
         if log is not None:
             log.close()
+
+
+# How long a tool has to end after SIGTERM before its whole session is killed.
+STOP_GRACE_SECONDS = 10.0
+
+
+def _stop(process: "subprocess.Popen[str]") -> None:
+    """End the tool and everything it started, and wait for it: when this process is stopped
+    (SIGTERM, Ctrl-C), nothing it ran may go on acting, a deploy's playbook least of all, whose
+    lock is freed next."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=STOP_GRACE_SECONDS)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # what is left of its session
+    except ProcessLookupError:
+        pass
+    process.wait()

@@ -81,8 +81,16 @@ class Terminated(PipelineError):
     exit_code = 143
 
 
+class LockNotFreed(PipelineError):
+    """A run stopped, and freeing its deploy lock failed too: both are said."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Terminated("terminated (SIGTERM): the deploy lock was freed")
+    raise Terminated("terminated (SIGTERM)")
 
 
 @contextmanager
@@ -131,10 +139,19 @@ class Environment:
         try:
             with _freed_on_sigterm():
                 self.run(playbook, extra, what, quiet=quiet)
-        except BaseException:
-            with _freed_on_sigterm():
-                self.run("unlock.yml", {"deploy_id": extra["deploy_id"]},
-                         f"freeing the deploy lock of {self.name}", log=False, quiet=quiet)
+        except BaseException as stopped:
+            try:
+                with _freed_on_sigterm():
+                    self.run("unlock.yml", {"deploy_id": extra["deploy_id"]},
+                             f"freeing the deploy lock of {self.name}", log=False, quiet=quiet)
+            except BaseException as unfreed:
+                # The first error stays the message; the lock left behind is said after it.
+                raise LockNotFreed(
+                    f"{stopped or type(stopped).__name__}; the deploy lock was NOT freed "
+                    f"({unfreed or type(unfreed).__name__}): `pipeline lock release "
+                    f"{self.name}` frees it", getattr(stopped, "exit_code", 1)) from stopped
+            if isinstance(stopped, Terminated):
+                raise Terminated(f"{stopped}: the deploy lock was freed") from stopped
             raise
 
     def report(self, playbook: str, extra: Mapping[str, object], what: str,
