@@ -4,6 +4,7 @@ Jenkinsfile's own declarations).
 Credentials come only from the environment (``JENKINS_USER``/``JENKINS_TOKEN``), never from
 setup.cfg, so they stay out of the repository.
 """
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, fields
@@ -35,8 +36,13 @@ class ServerSettings:
         if missing:
             raise InputError(f"set {', '.join(missing)} in the environment to reach Jenkins")
         url = env["JENKINS_URL"]
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InputError(f"JENKINS_URL is not an http(s) URL: {url}")
+        if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+            raise InputError(f"JENKINS_URL {url} would send the API token in clear: use "
+                             "https:// (plain http only to this machine: localhost, "
+                             "127.0.0.1, [::1])")
         return cls(url=url.rstrip("/") + "/", user=env["JENKINS_USER"],
                    token=env["JENKINS_TOKEN"])
 
@@ -84,6 +90,16 @@ class JobSettings:
     def deploy_folder(self) -> str:
         """The folder of the deploy job: its credentials live there and nowhere else."""
         return self.declared.deploy_job.rpartition("/")[0]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: ``localhost`` or a loopback address."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def is_git_url(url: str) -> bool:

@@ -1,6 +1,7 @@
 """One clear line and the contract's exit code for each way reaching Jenkins can go wrong."""
 import pytest
 
+from pipeline.jenkins.settings import ServerSettings
 from tests.jenkins.conftest import TOKEN, run_cli
 from tests.jenkins.fake_jenkins import FakeJenkins
 
@@ -70,3 +71,21 @@ def test_bad_arguments_exit_2_before_reaching_jenkins(
     for name in ("JENKINS_URL", "JENKINS_USER", "JENKINS_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     assert run_cli(capsys, *argv) == (2, "", f"pipeline: error: {message}\n")
+
+
+@pytest.mark.parametrize("url", ["http://jenkins.example.com/", "http://10.0.0.5:8080"])
+def test_a_token_is_never_sent_in_clear_beyond_this_machine(
+        url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("JENKINS_URL", url)
+    monkeypatch.setenv("JENKINS_USER", "admin")
+    monkeypatch.setenv("JENKINS_TOKEN", "SECRET-token")
+    assert run_cli(capsys, "jenkins", "sync") == (
+        2, "", f"pipeline: error: JENKINS_URL {url} would send the API token in clear: use "
+               "https:// (plain http only to this machine: localhost, 127.0.0.1, [::1])\n")
+
+
+@pytest.mark.parametrize("url", ["https://jenkins.example.com/", "http://127.0.0.1:8080/",
+                                 "http://localhost:8080", "http://[::1]:8080/"])
+def test_https_anywhere_and_http_to_this_machine_are_accepted(url: str) -> None:
+    assert ServerSettings.from_environ({"JENKINS_URL": url, "JENKINS_USER": "u",
+                                        "JENKINS_TOKEN": "t"}).url.startswith(url.rstrip("/"))

@@ -144,11 +144,11 @@ def test_install_refuses_bad_input_and_changes_nothing(
         (["--repo", str(bare), "--jenkins-url", "ftp://x"], "not an http(s) URL"),
     ]
     for argv, message in cases:
-        code, _, err = run_cli(capsys, "hooks", "install", "--jenkins-url", "http://ci:8080/",
+        code, _, err = run_cli(capsys, "hooks", "install", "--jenkins-url", "https://ci:8080/",
                                *argv)
         assert code == 2 and message in err and err.count("\n") == 1, err
     monkeypatch.delenv("JENKINS_TOKEN")
-    code, _, err = run_cli(capsys, "hooks", "install", "--jenkins-url", "http://ci:8080/",
+    code, _, err = run_cli(capsys, "hooks", "install", "--jenkins-url", "https://ci:8080/",
                            "--repo", str(bare))
     assert code == 2 and "set JENKINS_TOKEN" in err
     assert foreign.read_text(encoding="utf-8") == "#!/bin/sh\necho mine\n"

@@ -13,13 +13,13 @@ from pipeline.jenkins.settings import JobSettings, ServerSettings, is_git_url
 
 def test_server_settings_need_url_user_and_token() -> None:
     with pytest.raises(InputError, match="set JENKINS_USER, JENKINS_TOKEN"):
-        ServerSettings.from_environ({"JENKINS_URL": "http://ci:8080"})
+        ServerSettings.from_environ({"JENKINS_URL": "https://ci:8080"})
     with pytest.raises(InputError, match="not an http"):
         ServerSettings.from_environ({"JENKINS_URL": "ci:8080", "JENKINS_USER": "u",
                                      "JENKINS_TOKEN": "t"})
-    server = ServerSettings.from_environ({"JENKINS_URL": "http://ci:8080/jenkins",
+    server = ServerSettings.from_environ({"JENKINS_URL": "https://ci:8080/jenkins",
                                           "JENKINS_USER": "u", "JENKINS_TOKEN": "t"})
-    assert server.url == "http://ci:8080/jenkins/"
+    assert server.url == "https://ci:8080/jenkins/"
 
 
 def test_job_settings_come_from_setup_cfg_and_the_jenkinsfile() -> None:
