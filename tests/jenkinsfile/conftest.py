@@ -46,6 +46,13 @@ def scenario(job: str, branch: str, **details: Any) -> dict[str, Any]:
 SCENARIOS: dict[str, dict[str, Any]] = {
     "deploy_approved": scenario(DEPLOY_JOB, MAIN, approval="approve"),
     "deploy_refused": scenario(DEPLOY_JOB, MAIN, approval="refuse"),
+    # Four eyes: alice started the build, so her approval does not count; bob's does.
+    "deploy_self_approved": scenario(DEPLOY_JOB, MAIN, approval="approve", startedBy="alice",
+                                     approvers=["alice", "bob"]),
+    "deploy_only_self_approved": scenario(DEPLOY_JOB, MAIN, approval="approve",
+                                          startedBy="alice", approvers=["alice"]),
+    "deploy_started_by_carol": scenario(DEPLOY_JOB, MAIN, approval="approve",
+                                        startedBy="carol"),
     "deploy_timed_out": scenario(DEPLOY_JOB, MAIN, approval="timeout"),
     "deploy_staging_only": scenario(DEPLOY_JOB, MAIN, params={"DEPLOY_TO": "staging"}),
     "deploy_nothing": scenario(DEPLOY_JOB, MAIN, params={"DEPLOY_TO": "none"}),

@@ -35,6 +35,7 @@ class Recorder {
     final List calls = []
     final Map env = [:]
     final Map currentBuild = [displayName: '#42', description: null, result: null]
+    int approvals = 0
     final List nodes = []
     final List stages = []
     final List credentials = []
@@ -52,6 +53,11 @@ class Recorder {
         }
         if (scenario.changeId) {
             env.CHANGE_ID = scenario.changeId
+        }
+        // Who started the build by hand (scenario.startedBy), as Jenkins' user cause tells.
+        currentBuild.getBuildCauses = { String type ->
+            type == 'hudson.model.Cause$UserIdCause' && scenario.startedBy ?
+                [[userId: scenario.startedBy]] : []
         }
     }
 
@@ -105,7 +111,12 @@ class Recorder {
                          submitter: args.submitter, submitterParameter: args.submitterParameter])
         switch (scenario.approval) {
             case 'approve':
-                return args.submitterParameter ? 'alice' : null
+                // scenario.approvers answer in turn (default: alice); past the last, it times out.
+                List approvers = scenario.approvers ?: ['alice']
+                if (approvals >= approvers.size()) {
+                    throw new FlowInterruptedException('Timeout has been exceeded')
+                }
+                return args.submitterParameter ? approvers[approvals++] : null
             case 'refuse':
                 throw new FlowInterruptedException('Rejected by bob')
             case 'timeout':

@@ -157,6 +157,35 @@ def test_the_approval_waits_outside_any_node_for_the_approvers_with_a_timeout(
     assert build.calls[production_at]["envSnapshot"]["PIPELINE_APPROVED_BY"] == "alice"
 
 
+def test_who_started_a_build_cannot_approve_its_production_deploy(
+        builds: dict[str, Build]) -> None:
+    """Four eyes: alice's approval of her own build is not taken; the prompt stays open, says
+    why, and bob's approval deploys."""
+    build = builds["deploy_self_approved"]
+    assert build.result == "SUCCESS"
+    first, second = build.steps("input")
+    assert "alice started this build: another approver must approve it." in second["message"]
+    assert second["inTimeout"] and not second["inNode"]
+    production_at = build.index(lambda call: call.get("script", "").endswith("deploy production"))
+    assert build.calls[production_at]["envSnapshot"]["PIPELINE_APPROVED_BY"] == "bob"
+    assert any("alice started this build and cannot approve" in call["message"]
+               for call in build.steps("echo"))
+
+
+def test_a_build_only_its_starter_approves_never_reaches_production(
+        builds: dict[str, Build]) -> None:
+    build = builds["deploy_only_self_approved"]
+    assert build.result == "ABORTED"
+    assert "deploy production" not in build.pipeline_calls()
+    assert "not approved" in (build.description or "")
+
+
+def test_another_starter_does_not_hold_up_the_approval(builds: dict[str, Build]) -> None:
+    build = builds["deploy_started_by_carol"]
+    assert build.result == "SUCCESS" and len(build.steps("input")) == 1
+    assert build.pipeline_calls()[-2:] == ["deploy production", "smoke production"]
+
+
 def test_the_prompt_shows_the_short_plan_and_the_json_plan_is_an_artifact(
         builds: dict[str, Build]) -> None:
     build = builds["deploy_approved"]
