@@ -246,6 +246,7 @@ class Recorder {
             sh: { Object arguments -> sh(arguments) },
             input: { Map args -> input(args) },
             milestone: { Object ordinal -> record('milestone', [ordinal: ordinal]) },
+            deleteDir: { -> record('deleteDir', [:]) },
             junit: { Map args -> record('junit', args) },
             recordCoverage: { Map args -> record('recordCoverage', args) },
             publishHTML: { Map args -> record('publishHTML', args) },

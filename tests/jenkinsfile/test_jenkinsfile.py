@@ -16,6 +16,7 @@ DEPLOY_ALL = [*QUALITY, "version build", "version", "build", PUSH, "deploy stagi
 DEPLOYING = ("version build", "build", "push", "deploy", "smoke")
 BRANCH_BUILDS = ["feature_branch", "pull_request", "pull_request_from_main"]
 GUARD = f"git merge-base --is-ancestor HEAD origin/{MAIN}"
+CLEAN = "git clean -ffdxq"
 DECLARED = SETTINGS.declared
 
 
@@ -63,7 +64,7 @@ def test_branches_and_pull_requests_run_the_tests_and_nothing_else(
 def test_main_in_the_build_job_defers_to_the_deploy_job(builds: dict[str, Build]) -> None:
     build = builds["main_in_build_job"]
     assert build.result == "SUCCESS"
-    assert build.scripts() == []
+    assert build.scripts() == [CLEAN]
     assert build.description == f"{MAIN}: see {DEPLOY_JOB}"
 
 
@@ -155,6 +156,24 @@ def test_the_approval_waits_outside_any_node_for_the_approvers_with_a_timeout(
     production_at = build.index(lambda call: call.get("script", "").endswith("deploy production"))
     assert approved_at < production_at
     assert build.calls[production_at]["envSnapshot"]["PIPELINE_APPROVED_BY"] == "alice"
+
+
+@pytest.mark.parametrize("scenario", ["deploy_approved", "feature_branch"])
+def test_only_tracked_files_travel_and_every_node_starts_empty(
+        builds: dict[str, Build], scenario: str) -> None:
+    """What an earlier build left (a .venv, a wheelhouse, a dropped .pth) never reaches the
+    stash, and no agent's leftovers survive an unstash: SETUP builds them anew."""
+    build = builds[scenario]
+    checkout_at = build.index(lambda call: call["step"] == "checkout")
+    clean_at = build.index(lambda call: call.get("script") == CLEAN)
+    stash_at = build.index(lambda call: call["step"] == "stash" and call["name"] == "source")
+    assert checkout_at < clean_at < stash_at
+    unstashed = [at for at, call in enumerate(build.calls)
+                 if call["step"] == "unstash" and call["name"] == "source"]
+    assert unstashed
+    for at in unstashed:
+        before = build.calls[at - 1]
+        assert before["step"] == "deleteDir" and before["node"] == build.calls[at]["node"]
 
 
 def test_who_started_a_build_cannot_approve_its_production_deploy(
@@ -363,5 +382,5 @@ def test_a_step_the_harness_does_not_know_fails_the_run(tmp_path: Path) -> None:
 def test_the_jenkinsfile_is_thin_every_command_is_a_pipeline_stage(
         builds: dict[str, Build], scenario: str) -> None:
     for script in builds[scenario].scripts():
-        assert script in ("make setup", "make test-integration", GUARD) \
+        assert script in ("make setup", "make test-integration", GUARD, CLEAN) \
             or script.startswith(".venv/bin/python -m pipeline "), script
