@@ -19,11 +19,10 @@ from pipeline.core.config import Config
 from pipeline.core.errors import InputError
 from pipeline.ship.ansible import ansible_env
 from pipeline.ship.service import Service
-from pipeline.ship.settings import PLAYBOOKS_DIR, ShipSettings
+from pipeline.ship.settings import HOSTS_FILES, PLAYBOOKS_DIR, ShipSettings, hosts_file
 
 # The groups every playbook deploys to; others (registry, monitoring) are optional.
 REQUIRED_GROUPS = ("app", "db", "proxy")
-HOSTS_FILES = ("hosts", "hosts.yml", "hosts.yaml", "hosts.ini")
 # A file of the inventory Ansible cannot parse is an error, not a warning and no hosts.
 STRICT = {"ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true"}
 
@@ -41,18 +40,17 @@ def check(config: Config) -> list[str]:
 
 def check_environment(config: Config, name: str, inventory: Path) -> str:
     """One environment's inventory: its hosts file, and with Ansible its groups' hosts."""
-    hosts_file = next((inventory / file for file in HOSTS_FILES
-                       if (inventory / file).is_file()), None)
-    if hosts_file is None:
+    found = hosts_file(inventory)
+    if found is None:
         raise InputError(f"environment {name!r}: no hosts file in {config.display(inventory)} "
                          f"({' or '.join(HOSTS_FILES)})")
     if importlib.util.find_spec("ansible") is None:
-        return (f"{name}: {config.display(hosts_file)} "
+        return (f"{name}: {config.display(found)} "
                 "(groups not checked: install the deploy extra)")
     groups = group_hosts(_inventory_list(name, inventory))
     empty = [group for group in REQUIRED_GROUPS if not groups.get(group)]
     if empty:
-        raise InputError(f"environment {name!r}: {config.display(hosts_file)} has no host in "
+        raise InputError(f"environment {name!r}: {config.display(found)} has no host in "
                          f"group {', '.join(empty)} (needed: {', '.join(REQUIRED_GROUPS)})")
     return f"{name}: " + ", ".join(f"{group} {', '.join(sorted(groups[group]))}"
                                    for group in REQUIRED_GROUPS)

@@ -20,6 +20,15 @@ PLAYBOOKS_DIR = Path(__file__).resolve().parents[1] / "ansible"
 TEMPLATE_DOCKERFILE = Path(__file__).resolve().parents[1] / "templates" / "Dockerfile"
 
 
+# The names an environment's hosts file may have (the fleet's is written by `pipeline fleet up`).
+HOSTS_FILES = ("hosts", "hosts.yml", "hosts.yaml", "hosts.ini")
+
+
+def hosts_file(inventory: Path) -> Path | None:
+    """The environment's hosts file, if it has one yet."""
+    return next((inventory / name for name in HOSTS_FILES if (inventory / name).is_file()), None)
+
+
 def environments(inventories: Path) -> tuple[str, ...]:
     """The environments: the folders of ``inventories``, sorted (hidden ones aside)."""
     if not inventories.is_dir():
@@ -71,4 +80,8 @@ class ShipSettings:
         if environment not in known:
             raise InputError(f"unknown environment {environment!r} "
                              f"(known: {', '.join(known) or f'none, in {self.inventories}'})")
-        return self.inventories / environment
+        inventory = self.inventories / environment
+        if hosts_file(inventory) is None:
+            raise InputError(f"environment {environment!r}: no hosts file in {inventory} "
+                             f"({' or '.join(HOSTS_FILES)})")
+        return inventory

@@ -1,4 +1,5 @@
 """The pure logic of shipping: tags, build arguments, settings, commands, output reading."""
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -70,6 +71,7 @@ def test_an_unknown_environment_is_an_input_error() -> None:
 
 def test_the_environments_are_the_inventories_folders(tmp_path: Path) -> None:
     (tmp_path / "qa").mkdir()
+    (tmp_path / "qa" / "hosts.yml").write_text("all: {}\n")
     (tmp_path / ".cache").mkdir()
     (tmp_path / "notes.txt").write_text("not an environment\n")
     settings = ShipSettings.from_config(load_config(inventories_dir=str(tmp_path)))
@@ -203,3 +205,19 @@ def test_an_unknown_environment_exits_2_with_one_line(command: list[str]) -> Non
     assert result.stdout == ""
     assert result.stderr == ("pipeline: error: unknown environment 'qa' "
                              "(known: fleet, local, production, staging)\n")
+
+
+@pytest.mark.parametrize("command", [["status", "qa"], ["lock", "status", "qa"],
+                                     ["smoke", "qa"], ["deploy", "qa"]])
+def test_an_environment_without_hosts_yet_exits_2_with_one_line(
+        command: list[str], tmp_path: Path) -> None:
+    """As the fleet's inventory is before `pipeline fleet up` writes its hosts file."""
+    (tmp_path / "qa" / "group_vars" / "all").mkdir(parents=True)
+    result = subprocess.run([sys.executable, "-m", "pipeline", *command], cwd=REPO_ROOT,
+                            env={**os.environ, "PIPELINE_INVENTORIES_DIR": str(tmp_path),
+                                 "PIPELINE_REPORTS_DIR": str(tmp_path / "reports")},
+                            text=True, capture_output=True, check=False, timeout=60)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"pipeline: error: environment 'qa': no hosts file in "
+                             f"{tmp_path / 'qa'} (hosts or hosts.yml or hosts.yaml or "
+                             "hosts.ini)\n")
