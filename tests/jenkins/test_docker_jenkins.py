@@ -35,7 +35,7 @@ STEP_PLUGINS = {
     "node": AGGREGATOR, "stage": AGGREGATOR, "timeout": AGGREGATOR, "parallel": AGGREGATOR,
     "sh": AGGREGATOR, "input": AGGREGATOR, "stash": AGGREGATOR, "unstash": AGGREGATOR,
     "writeFile": AGGREGATOR, "echo": AGGREGATOR, "error": AGGREGATOR, "withEnv": AGGREGATOR,
-    "archiveArtifacts": AGGREGATOR, "checkout": "git",
+    "archiveArtifacts": AGGREGATOR, "deleteDir": AGGREGATOR, "checkout": "git",
     "milestone": "pipeline-milestone-step", "lock": "lockable-resources",
     "junit": "junit", "recordCoverage": "coverage", "publishHTML": "htmlpublisher",
     "withCredentials": "credentials-binding", "usernamePassword": "credentials-binding",
