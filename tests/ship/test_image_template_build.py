@@ -26,7 +26,6 @@ ADOPTION = """
 [pipeline]
 stages = build
 image_name = devops-test-template
-registry =
 wsgi = app:app
 constraints = SQLAlchemy<1.4.46
 wheelhouse_dir = build/wheelhouse
