@@ -7,7 +7,6 @@ command is echoed first, masked like its output.
 import importlib.util
 import os
 import shlex
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -50,12 +49,9 @@ def run(command: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, st
         log = log_file.open("w", encoding="utf-8")
     try:
         try:
-            # A session of its own: stopping it reaches the tool's children too (ansible-playbook's
-            # workers), and only through ``_stop``.
             process = subprocess.Popen(list(command), cwd=cwd, env=full_env, text=True,
                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, bufsize=1, errors="replace",
-                                       start_new_session=True)
+                                       stdin=subprocess.DEVNULL, bufsize=1, errors="replace")
         except FileNotFoundError as error:
             raise InputError(f"cannot run {command[0]}: {error.strerror}") from error
         try:
@@ -75,21 +71,18 @@ def run(command: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, st
             log.close()
 
 
-# How long a tool has to end after SIGTERM before its whole session is killed.
+# How long a tool has to end after SIGTERM before it is killed.
 STOP_GRACE_SECONDS = 10.0
 
 
 def _stop(process: "subprocess.Popen[str]") -> None:
-    """End the tool and everything it started, and wait for it: when this process is stopped
-    (SIGTERM, Ctrl-C), nothing it ran may go on acting, a deploy's playbook least of all, whose
-    lock is freed next."""
+    """End the tool and wait for it: when this process is stopped (SIGTERM, Ctrl-C), nothing it
+    ran may go on acting, a deploy's playbook least of all, whose lock is freed next. The tool
+    stays in this process group, so a signal to the whole group (a lost agent) still reaches
+    it; ansible-playbook ends its own workers on SIGTERM."""
+    process.terminate()
     try:
-        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=STOP_GRACE_SECONDS)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # what is left of its session
-    except ProcessLookupError:
-        pass
-    process.wait()
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
