@@ -1,15 +1,19 @@
-"""Markers by folder, and the one machine-wide fixture.
+"""Markers by folder, and the machine-wide fixtures: the provisioned stack, one PostgreSQL.
 
 Every test under tests/app is a test of the delivered service: the pipeline's test stage
 selects ``service or not slow`` (setup.cfg ``[pipeline] test_args``), the service's own tests,
 slow or not, and the fast tests of everything else. They run on a real PostgreSQL (most of them
 on SQLite too), so they also declare the ``postgres`` tool (tests/test_system_tools.py).
 """
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+from bench.app_throughput.pg_cluster import DatabaseServer, PostgresNotInstalled, database_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_TESTS = ROOT / "tests" / "app"
@@ -21,6 +25,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.path.is_relative_to(SERVICE_TESTS):
             item.add_marker(pytest.mark.service)
             item.add_marker(pytest.mark.tools("postgres"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[DatabaseServer]:
+    """The session's PostgreSQL server."""
+    try:
+        with database_server(os.environ.get("TEST_DATABASE_URL")) as server:
+            yield server
+    except PostgresNotInstalled as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")

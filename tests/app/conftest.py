@@ -5,7 +5,6 @@ else from a throwaway cluster this session starts and deletes (bench.app_through
 shared with the benchmark). When PostgreSQL is not installed, the PostgreSQL tests fail saying
 so: they are never skipped silently.
 """
-import os
 import threading
 from pathlib import Path
 from typing import Callable, Iterator
@@ -16,21 +15,11 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from app import create_app
-from bench.app_throughput.pg_cluster import DatabaseServer, PostgresNotInstalled, database_server
+from bench.app_throughput.pg_cluster import DatabaseServer
 
 AppFactory = Callable[..., Flask]
 BUILD_ENV = {"APP_VERSION": "1.4.2+build.57", "APP_COMMIT": "0123abc",
              "APP_BUILT_AT": "2026-11-23T08:00:00Z"}
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[DatabaseServer]:
-    """The session's PostgreSQL server."""
-    try:
-        with database_server(os.environ.get("TEST_DATABASE_URL")) as server:
-            yield server
-    except PostgresNotInstalled as error:
-        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture

@@ -21,8 +21,7 @@ import psycopg
 import pytest
 import yaml
 
-from bench.app_throughput.pg_cluster import (DatabaseServer, PostgresNotInstalled,
-                                             database_name, database_server)
+from bench.app_throughput.pg_cluster import DatabaseServer, database_name
 from tests.support.stack import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "pipeline" / "ansible" / "roles" / "app" / "files" / "migration_lock.py"
@@ -116,20 +115,11 @@ def test_the_plan_reads_pending_migrations_without_the_lock() -> None:
 
 # Slow: a real PostgreSQL.
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[DatabaseServer]:
-    try:
-        with database_server(os.environ.get("TEST_DATABASE_URL")) as running:
-            yield running
-    except PostgresNotInstalled as error:
-        pytest.fail(str(error), pytrace=False)
-
-
 @pytest.fixture
-def url(server: DatabaseServer) -> Iterator[str]:
-    made = server.create_database("lock")
+def url(postgres: DatabaseServer) -> Iterator[str]:
+    made = postgres.create_database("lock")
     yield made
-    server.drop_database(made)
+    postgres.drop_database(made)
 
 
 @pytest.fixture(scope="module")
@@ -251,8 +241,8 @@ def test_a_bad_input_is_one_line(url: str, command: tuple[str, ...], lock_timeou
 
 @pytest.mark.slow
 @pytest.mark.tools("postgres")
-def test_a_database_it_cannot_reach_is_one_line(server: DatabaseServer) -> None:
-    code, _, err = finished(locked(server.admin_url.rsplit("/", 1)[0] + "/no_such_db", "true"))
+def test_a_database_it_cannot_reach_is_one_line(postgres: DatabaseServer) -> None:
+    code, _, err = finished(locked(postgres.admin_url.rsplit("/", 1)[0] + "/no_such_db", "true"))
     assert code == 1 and len(err.splitlines()) == 1
     assert err.startswith("migration-lock: cannot connect to the database: ")
     assert "no_such_db" in err
