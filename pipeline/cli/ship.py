@@ -114,11 +114,16 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     lock_status.add_argument("--json", action="store_true", help="print it as JSON")
     lock_release = lock_actions.add_parser(
         "release", help="free the lock whoever holds it",
-        description="Free the deploy lock whoever holds it: only when that run is known dead.")
+        description="Free the deploy lock whoever holds it. A lock whose run is not known dead "
+                    "(its time-to-live not run out, its process not seen gone on this "
+                    "machine) is freed only with --yes.")
     _environment(lock_release)
+    lock_release.add_argument("--yes", action="store_true",
+                              help="confirm: free it even though its run may be alive")
     for action in (lock_status, lock_release):
         action.set_defaults(handler=lambda config, args: ship_lock.lock(
-            config, args.environment, args.action, getattr(args, "json", False)))
+            config, args.environment, args.action, getattr(args, "json", False),
+            getattr(args, "yes", False)))
     provision = subparsers.add_parser(
         "provision", help="prepare an environment's hosts for deploys",
         description="Run the provision.yml playbook: install and start the Docker engine, the "

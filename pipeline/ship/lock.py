@@ -1,7 +1,9 @@
 """The deploy lock of an environment as the playbooks report it, and ``pipeline lock``.
 
 The lock is a JSON record on the first database host (the deploy_lock module writes it);
-status.yml reports it with the time it was read at, unlock.yml the one it freed.
+status.yml reports it with the time it was read at, unlock.yml the one it freed. Releasing
+the lock of a run that may be alive (unexpired, its process not known gone) lets two runs
+switch the same hosts: ``pipeline lock release`` asks for ``--yes`` then.
 """
 import dataclasses
 import json
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.core.config import Config
+from pipeline.core.errors import InputError
 from pipeline.ship import process
 from pipeline.ship.deploy import Environment
 from pipeline.ship.report import Fields
@@ -86,12 +89,30 @@ def freed_lock(found: dict[str, Any]) -> Lock | None:
     return None if freed is None else Lock.from_report(freed)
 
 
-def lock(config: Config, environment: str, action: str, as_json: bool = False) -> None:
-    """``status``: who holds the deploy lock; ``release``: free it, whoever holds it."""
+def release(env: Environment, confirmed: bool) -> Lock | None:
+    """Free ``env``'s deploy lock; one whose run is not known dead only when ``confirmed``.
+
+    The lock is read first and freed by its fencing token, so a lock another run takes
+    in between is never the one freed.
+    """
+    held, now = read_lock(env)
+    if held is None:
+        return None
+    if held.live_owner(now) and not confirmed:
+        raise InputError(f"{env.name}: the deploy lock is held by {held.holder}, build "
+                         f"{held.build}, until {held.expires_at}, and that run may still be "
+                         "alive: release it anyway with --yes")
+    return freed_lock(env.report("unlock.yml", {"deploy_lock_force": True,
+                                                "deploy_lock_token": held.token},
+                                 f"releasing the deploy lock of {env.name}"))
+
+
+def lock(config: Config, environment: str, action: str, as_json: bool = False,
+         confirmed: bool = False) -> None:
+    """``status``: who holds the deploy lock; ``release``: free it (a live run's: ``confirmed``)."""
     env = Environment(config, environment)
     if action == "release":
-        freed = freed_lock(env.report("unlock.yml", {"deploy_lock_force": True},
-                                      f"releasing the deploy lock of {environment}"))
+        freed = release(env, confirmed)
         print(f"{environment}: released the deploy lock of {freed.holder}, build {freed.build}"
               if freed else f"{environment}: the deploy lock was free")
         return
