@@ -1,4 +1,5 @@
-"""Markers by folder, and the machine-wide fixtures: the provisioned stack, one PostgreSQL.
+"""Markers by folder, the machine-wide fixtures (the provisioned stack, one PostgreSQL), and
+the session's own reports folder, so tests leave no records in the checkout's.
 
 Every test under tests/app is a test of the delivered service: the pipeline's test stage
 selects ``service or not slow`` (setup.cfg ``[pipeline] test_args``), the service's own tests,
@@ -17,6 +18,18 @@ from bench.app_throughput.pg_cluster import DatabaseServer, PostgresNotInstalled
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_TESTS = ROOT / "tests" / "app"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reports_aside(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A folder of the session's own where every pipeline command a test runs writes its
+    reports (``PIPELINE_REPORTS_DIR``, which the command inherits), unless the test names
+    another: the checkout's reports/pipeline.json records real runs only, never a test's
+    deliberate failures (audit, issue 27)."""
+    reports = tmp_path_factory.mktemp("reports")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PIPELINE_REPORTS_DIR", str(reports))
+        yield reports
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,7 +10,7 @@ from tests.jenkinsfile.conftest import JENKINSFILE, ROOT, SCENARIOS, Build, run_
 
 def rendered_for_this_repository(integration: str | None = None) -> str:
     setup, detected = ci_commands(ROOT, "", "")
-    settings = config.load(ROOT)
+    settings = config.load(ROOT, environ={})  # as committed, whatever the shell sets
     return render(JenkinsfileValues.of(settings.get("jenkins_job_name"), DEFAULT_BRANCH, setup,
                                        detected if integration is None else integration,
                                        settings.display(settings.reports_dir),
