@@ -14,8 +14,9 @@ from typing import Any
 import yaml
 
 from pipeline.jenkins.definition import (ARTIFACT_BUILDS_KEPT, BUILDS_KEPT, FOLDER_DESCRIPTION,
-                                         GLOBAL, Agent, Credential, Definition, PipelineJob,
-                                         Role, user_password_variable)
+                                         GLOBAL, Agent, Credential, Definition, Parameter,
+                                         PipelineJob, Role, StringParameter,
+                                         user_password_variable)
 
 HEADER = """\
 # Jenkins Configuration as Code for the pipeline's controller.
@@ -175,6 +176,15 @@ def _folder_credential(credential: Credential) -> list[str]:
     return lines + ["}"]
 
 
+def _parameter(parameter: Parameter) -> str:
+    """One build parameter as Job DSL declares it (a string parameter's default: empty)."""
+    if isinstance(parameter, StringParameter):
+        return (f"stringParam({_groovy(parameter.name)}, '', "
+                f"{_groovy(parameter.description)})")
+    choices = ", ".join(_groovy(choice) for choice in parameter.choices)
+    return f"choiceParam({_groovy(parameter.name)}, [{choices}], {_groovy(parameter.description)})"
+
+
 def _pipeline_job(job: PipelineJob) -> list[str]:
     lines = [f"pipelineJob({_groovy(job.full_name)}) {{",
              f"  description({_groovy(job.description)})",
@@ -200,10 +210,7 @@ def _pipeline_job(job: PipelineJob) -> list[str]:
              "  }"]
     if job.parameters:
         lines.append("  parameters {")
-        for parameter in job.parameters:
-            choices = ", ".join(_groovy(choice) for choice in parameter.choices)
-            lines.append(f"    choiceParam({_groovy(parameter.name)}, [{choices}], "
-                         f"{_groovy(parameter.description)})")
+        lines += [f"    {_parameter(parameter)}" for parameter in job.parameters]
         lines.append("  }")
     return lines + [
         "  definition {",

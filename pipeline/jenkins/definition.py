@@ -40,10 +40,24 @@ class ChoiceParameter:
     description: str
 
 
+@dataclass(frozen=True)
+class StringParameter:
+    """A free-text build parameter, empty by default; the Jenkinsfile checks its value."""
+
+    name: str
+    description: str
+
+
 DEPLOY_TO = ChoiceParameter(
     name="DEPLOY_TO", choices=("production", "staging", "none"),
     description="How far this build goes. production = staging, then production after "
                 "approval; staging = stop after staging; none = build and push only.")
+REDEPLOY_BUILD = StringParameter(
+    name="REDEPLOY_BUILD",
+    description="Empty: build and push this commit as a new build. A build number N: build "
+                "and push nothing, deploy build N's image from the registry again (DEPLOY_TO "
+                "still says how far, with the same plan and approval).")
+Parameter = ChoiceParameter | StringParameter
 
 
 @dataclass(frozen=True)
@@ -57,7 +71,7 @@ class PipelineJob:
     branch: str
     script_path: str
     poll_schedule: str
-    parameters: tuple[ChoiceParameter, ...]
+    parameters: tuple[Parameter, ...]
 
     @property
     def lightweight(self) -> bool:
@@ -137,7 +151,7 @@ def define(settings: JobSettings) -> Definition:
                     + MANAGED,
         repository_url=settings.repository_url, scm_credentials=settings.scm_credentials,
         branch=f"refs/heads/{declared.main_branch}", script_path=settings.jenkinsfile,
-        poll_schedule=settings.poll_schedule, parameters=(DEPLOY_TO,))
+        poll_schedule=settings.poll_schedule, parameters=(DEPLOY_TO, REDEPLOY_BUILD))
     return Definition(
         folders=_parents(declared.deploy_job),
         jobs=(build_job, deploy_job),

@@ -7,7 +7,7 @@ Jenkinsfile sets no job properties, so a build never undoes a sync.
 import xml.etree.ElementTree as ElementTree
 
 from pipeline.jenkins.definition import (ARTIFACT_BUILDS_KEPT, BUILDS_KEPT, FOLDER_DESCRIPTION,
-                                         PipelineJob)
+                                         ChoiceParameter, PipelineJob, StringParameter)
 
 UNLIMITED = "-1"
 
@@ -89,13 +89,28 @@ def _add_parameters(properties: ElementTree.Element, job: PipelineJob) -> None:
     definitions = _add(_add(properties, "hudson.model.ParametersDefinitionProperty"),
                        "parameterDefinitions")
     for parameter in job.parameters:
-        choice = _add(definitions, "hudson.model.ChoiceParameterDefinition")
-        _add(choice, "name", parameter.name)
-        _add(choice, "description", parameter.description)
-        choices = _add(_add(choice, "choices", **{"class": "java.util.Arrays$ArrayList"}), "a",
-                       **{"class": "string-array"})
-        for value in parameter.choices:
-            _add(choices, "string", value)
+        if isinstance(parameter, StringParameter):
+            _add_string_parameter(definitions, parameter)
+        else:
+            _add_choice_parameter(definitions, parameter)
+
+
+def _add_string_parameter(definitions: ElementTree.Element, parameter: StringParameter) -> None:
+    text = _add(definitions, "hudson.model.StringParameterDefinition")
+    _add(text, "name", parameter.name)
+    _add(text, "description", parameter.description)
+    _add(text, "defaultValue", "")
+    _add(text, "trim", "true")
+
+
+def _add_choice_parameter(definitions: ElementTree.Element, parameter: ChoiceParameter) -> None:
+    choice = _add(definitions, "hudson.model.ChoiceParameterDefinition")
+    _add(choice, "name", parameter.name)
+    _add(choice, "description", parameter.description)
+    choices = _add(_add(choice, "choices", **{"class": "java.util.Arrays$ArrayList"}), "a",
+                   **{"class": "string-array"})
+    for value in parameter.choices:
+        _add(choices, "string", value)
 
 
 def _add_triggers(properties: ElementTree.Element, job: PipelineJob) -> None:

@@ -201,3 +201,16 @@ def test_images_are_pinned_and_hadolint_clean() -> None:
              str(dockerfile)], capture_output=True, text=True, timeout=60, check=False)
         assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "jenkins/jenkins:" in (CONTROLLER / "Dockerfile").read_text(encoding="utf-8")
+
+
+def test_casc_gives_the_deploy_job_redeploy_build_empty_by_default(
+        loaded: dict[str, Any]) -> None:
+    declared = JobSettings.from_config(config.load(ROOT)).declared
+    (entry,) = loaded["jobs"]
+    script = entry["script"]
+    deploy_block = script[script.index(f"pipelineJob('{declared.deploy_job}')"):]
+    build_block = script[script.index("pipelineJob("):script.index(
+        f"pipelineJob('{declared.deploy_job}')")]
+    assert re.search(r"^ +stringParam\('REDEPLOY_BUILD', '', '[^\n]*build number",
+                     deploy_block, re.M)
+    assert "REDEPLOY_BUILD" not in build_block

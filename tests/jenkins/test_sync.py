@@ -101,3 +101,34 @@ def test_configs_differ_when_a_value_differs(definition: Definition) -> None:
     assert not jobconfig.same_config(jobconfig.render_job(build_job),
                                      jobconfig.render_job(other))
     assert not jobconfig.same_config("<not xml", jobconfig.render_job(build_job))
+
+
+def test_the_deploy_job_offers_redeploy_build_empty_by_default(definition: Definition) -> None:
+    """A string parameter (Jenkins trims it), after DEPLOY_TO; the build job has none."""
+    build_job, deploy_job = definition.jobs
+    root = xml_root(jobconfig.render_job(deploy_job))
+    definitions = root.find(".//hudson.model.ParametersDefinitionProperty/parameterDefinitions")
+    assert definitions is not None
+    assert [(element.tag, element.findtext("name")) for element in definitions] == [
+        ("hudson.model.ChoiceParameterDefinition", "DEPLOY_TO"),
+        ("hudson.model.StringParameterDefinition", "REDEPLOY_BUILD")]
+    redeploy = definitions[1]
+    assert (redeploy.findtext("defaultValue"), redeploy.findtext("trim")) == ("", "true")
+    assert "build number" in (redeploy.findtext("description") or "")
+    assert "REDEPLOY_BUILD" not in jobconfig.render_job(build_job)
+
+
+def test_a_deploy_job_without_redeploy_build_is_updated_by_sync(
+        jenkins_env: FakeJenkins, definition: Definition,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A controller synced before the parameter existed gets it at the next sync."""
+    (folder,) = definition.folders
+    jenkins_env.add_job(folder, jobconfig.render_folder())
+    build_job, deploy_job = definition.jobs
+    older = PipelineJob(**{**deploy_job.__dict__, "parameters": deploy_job.parameters[:1]})
+    jenkins_env.add_job(build_job.full_name, jobconfig.render_job(build_job))
+    jenkins_env.add_job(deploy_job.full_name, jobconfig.render_job(older))
+    code, out, _ = run_cli(capsys, "jenkins", "sync")
+    assert code == 0 and f"'{deploy_job.full_name}' updated" in out
+    assert "<name>REDEPLOY_BUILD</name>" in jenkins_env.jobs[deploy_job.full_name]
+    assert jenkins_env.config_posts == [deploy_job.full_name]

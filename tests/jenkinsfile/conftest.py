@@ -27,6 +27,10 @@ PLAN = "production: app-1, app-2 visitors:1.3.0-build.41 -> visitors:1.4.0-build
        "migrations: 1 pending (e75588bf2531 -> 4c1f0a7d9b21, additive)"
 PLAN_JSON = "reports/plan-production.json"
 _OUTPUTS = {"pipeline version": VERSION + "\n", "--plan": PLAN + "\n"}
+REDEPLOYED = "1.3.0+build.7"
+REDEPLOY_OUTPUTS = {**_OUTPUTS, "pipeline version": REDEPLOYED + "\n"}
+# REDEPLOY_BUILD values that are not a build number (the last would run a command).
+BAD_BUILDS = ("0", "07", "-3", "7a", "1.3.0+build.7", "7; touch owned")
 
 SETTINGS = JobSettings.from_config(config.load(ROOT))
 DEFINITION = define(SETTINGS)
@@ -61,6 +65,20 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "deploy_staging_fails": scenario(DEPLOY_JOB, MAIN, failSh=["deploy staging"],
                                      approval="approve"),
     "deploy_commit_not_on_main": scenario(DEPLOY_JOB, MAIN, failSh=["merge-base"]),
+    # REDEPLOY_BUILD: build 7's image again; `pipeline version` then says the image's version.
+    "redeploy_approved": scenario(DEPLOY_JOB, MAIN, approval="approve",
+                                  params={"REDEPLOY_BUILD": "7"}, stdout=REDEPLOY_OUTPUTS),
+    "redeploy_only_self_approved": scenario(DEPLOY_JOB, MAIN, approval="approve",
+                                            startedBy="alice", approvers=["alice"],
+                                            params={"REDEPLOY_BUILD": "7"}),
+    "redeploy_staging_only": scenario(DEPLOY_JOB, MAIN,
+                                      params={"REDEPLOY_BUILD": " 7 ", "DEPLOY_TO": "staging"}),
+    "redeploy_not_in_registry": scenario(DEPLOY_JOB, MAIN, params={"REDEPLOY_BUILD": "7"},
+                                         failSh=["version redeploy"]),
+    **{f"redeploy_bad_{position}": scenario(DEPLOY_JOB, MAIN, params={"REDEPLOY_BUILD": value})
+       for position, value in enumerate(BAD_BUILDS)},
+    "redeploy_in_build_job": scenario(BUILD_JOB, "feature/login",
+                                      params={"REDEPLOY_BUILD": "x"}),
     "feature_branch": scenario(BUILD_JOB, "feature/login", approval="approve"),
     "feature_tests_fail": scenario(BUILD_JOB, "feature/login", failSh=["pipeline test"]),
     "main_in_build_job": scenario(BUILD_JOB, MAIN, approval="approve"),
