@@ -23,6 +23,14 @@ def _environment(parser: argparse.ArgumentParser, optional: bool = False) -> Non
                              "inventory in ansible/inventories/ENV")
 
 
+def _skip_host(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("--skip-host", action="append", default=[], metavar="HOST",
+                        dest="skip_hosts",
+                        help=f"{verb} without this app host (it is down): the run does not "
+                             "touch it, takes it out of the proxy and says so; it stays out "
+                             "until a run without the flag reaches it (repeatable)")
+
+
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add the shipping commands."""
     build = subparsers.add_parser(
@@ -52,7 +60,8 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                     "batches of app_rollout_batch): start beside the serving release, ready, "
                     "/version, switch the proxy, watch, retire the old one, record; smoke check "
                     "through the proxy. Exit 1 names the failing host and task; the hosts not "
-                    "switched keep serving their release.")
+                    "switched keep serving their release. A host that does not answer stops "
+                    "it before anything changes, unless --skip-host names it.")
     _environment(deploy_parser)
     deploy_parser.add_argument("--plan", action="store_true",
                                help="only say what the deploy would change: per host the image "
@@ -65,16 +74,21 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     deploy_parser.add_argument("--allow-contract", action="store_true",
                                help="run a migration marked as a contract step (the serving "
                                     "release cannot run on its schema)")
+    _skip_host(deploy_parser, "deploy")
     deploy_parser.set_defaults(handler=_deploy, stage="deploy")
     rollback = subparsers.add_parser(
         "rollback", help="switch an environment back to its previous release",
-        description="Run the rollback.yml playbook: start the previous successful release's image "
-                    "(kept on the hosts), check it, switch the proxy back. Refused when that "
-                    "release predates the live schema, unless --allow-schema-mismatch.")
+        description="Run the rollback.yml playbook: every app host to ONE build, the "
+                    "environment's previous release (the newest-deployed build before the one "
+                    "an app host serves that every app host keeps, or --to), started from the "
+                    "image the hosts kept, checked, switched behind the proxy; hosts already "
+                    "on it are left as they are. Refused when that release predates the live "
+                    "schema, unless --allow-schema-mismatch.")
     _environment(rollback)
     rollback.add_argument("--to", type=int, metavar="BUILD", help="roll back to this build")
     rollback.add_argument("--allow-schema-mismatch", action="store_true",
                           help="roll back even when the release predates the live schema")
+    _skip_host(rollback, "roll back")
     rollback.set_defaults(handler=_rollback)
     smoke = subparsers.add_parser(
         "smoke", help="check that an environment serves its recorded release",
@@ -160,8 +174,25 @@ def _deploy(config: Config, args: argparse.Namespace) -> None:
             raise InputError(f"{option} goes with --plan")
     if args.json_file is not None:
         _check_writable(args.json_file, "--json-file")
+    if args.plan and args.skip_hosts:
+        raise InputError("--skip-host does not go with --plan: the plan asks every app host")
     deploy.deploy(config, args.environment, plan=args.plan, as_json=args.json,
-                  allow_contract=args.allow_contract, json_file=args.json_file)
+                  allow_contract=args.allow_contract, json_file=args.json_file,
+                  skip_hosts=_host_names(args.skip_hosts))
+
+
+# An inventory host name: no pattern (no ':', '!', '*', ',', '&'), so --skip-host names hosts.
+HOST_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _host_names(names: list[str]) -> tuple[str, ...]:
+    """The hosts --skip-host named, each once; one that is not a host name is refused (the
+    playbook refuses a name its inventory has no app host of)."""
+    for name in names:
+        if not HOST_NAME.fullmatch(name):
+            raise InputError(f"--skip-host {name!r} is not a host name (letters, digits, "
+                             "'_', '.', '-')")
+    return tuple(dict.fromkeys(names))
 
 
 def _check_writable(path: Path, option: str) -> None:
@@ -188,4 +219,5 @@ def _restore(config: Config, args: argparse.Namespace) -> None:
 def _rollback(config: Config, args: argparse.Namespace) -> None:
     if args.to is not None and args.to < 1:
         raise InputError(f"--to {args.to}: a build number is 1 or more")
-    deploy.rollback(config, args.environment, args.to, args.allow_schema_mismatch)
+    deploy.rollback(config, args.environment, args.to, args.allow_schema_mismatch,
+                    _host_names(args.skip_hosts))

@@ -60,12 +60,14 @@ def read_results(path: Path) -> PlaybookResult:
     return PlaybookResult(failures, data["hosts"])
 
 
-def playbook_command(playbook: Path, inventory: Path) -> list[str]:
+def playbook_command(playbook: Path, inventory: Path, limit: str = "") -> list[str]:
     """The ansible-playbook command line, run with this interpreter (the venv's Ansible).
 
     Extra variables are added as ``@FILE``, never as text, so nothing in them shows in ``ps``.
+    ``limit``: a host pattern the run is restricted to (``--limit``), e.g. to leave out a host.
     """
-    return proc.python_tool("ansible.cli.playbook", "-i", str(inventory), str(playbook))
+    return proc.python_tool("ansible.cli.playbook", "-i", str(inventory), str(playbook),
+                            *(["--limit", limit] if limit else []))
 
 
 def ansible_env(ansible_dir: Path) -> dict[str, str]:
@@ -75,13 +77,13 @@ def ansible_env(ansible_dir: Path) -> dict[str, str]:
 
 
 def run_playbook(ansible_dir: Path, playbook: str, inventory: Path, extra_vars: ExtraVars,
-                 what: str, log_file: Path | None = None, quiet: bool = False
-                 ) -> PlaybookResult:
+                 what: str, log_file: Path | None = None, quiet: bool = False,
+                 limit: str = "") -> PlaybookResult:
     """Run ``playbook`` streaming its tasks (``quiet``: to the log only); a failure names the
     host and the task."""
     with tempfile.TemporaryDirectory(prefix="pipeline-ansible-") as work:
         results = Path(work) / "results.json"
-        command = playbook_command(ansible_dir / playbook, inventory)
+        command = playbook_command(ansible_dir / playbook, inventory, limit)
         if extra_vars:
             variables = Path(work) / "extra-vars.json"
             descriptor = os.open(variables, os.O_WRONLY | os.O_CREAT, 0o600)

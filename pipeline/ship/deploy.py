@@ -12,7 +12,7 @@ import signal
 import socket
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -102,12 +102,30 @@ def _freed_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def skip_limit(skip_hosts: Sequence[str]) -> str:
+    """The host pattern that leaves ``skip_hosts`` out of a run (``--limit``): not one task
+    reaches them. ``localhost`` is named because a limit drops it otherwise."""
+    return ":".join(["all", "localhost", *(f"!{host}" for host in skip_hosts)]) \
+        if skip_hosts else ""
+
+
+def skipped(skip_hosts: Sequence[str]) -> str:
+    """How a run that skips hosts says so; "" when it skips none."""
+    if not skip_hosts:
+        return ""
+    return (f" (skipped {', '.join(skip_hosts)}: not changed, out of the proxy until a run "
+            "without --skip-host reaches it)")
+
+
 class Environment:
     """One environment's inventory and the playbooks run against it, which every run hands the
-    service's contract (``service``) and where its repository is (``service_root``)."""
+    service's contract (``service``) and where its repository is (``service_root``).
+    ``skip_hosts``: app hosts every run of it leaves out (``--skip-host``)."""
 
-    def __init__(self, config: Config, name: str | None = None) -> None:
+    def __init__(self, config: Config, name: str | None = None,
+                 skip_hosts: Sequence[str] = ()) -> None:
         self.config = config
+        self.skip_hosts = tuple(skip_hosts)
         self.settings = ShipSettings.from_config(config)
         self.service = Service.from_config(config)
         self.name = name or self.settings.deploy_environment
@@ -122,10 +140,11 @@ class Environment:
             log: bool = True, quiet: bool = False) -> ansible.PlaybookResult:
         """Run ``playbook`` on this environment (``quiet``: its output to the log only)."""
         handed = {"service": self.service.as_vars(), "service_root": str(self.config.root),
+                  **({"deploy_skip_hosts": list(self.skip_hosts)} if self.skip_hosts else {}),
                   **extra}
         return ansible.run_playbook(self.settings.ansible_dir, playbook, self.inventory, handed,
                                     what, log_file=self.log(playbook) if log else None,
-                                    quiet=quiet)
+                                    quiet=quiet, limit=skip_limit(self.skip_hosts))
 
     def run_locked(self, playbook: str, extra: Mapping[str, object], what: str,
                    quiet: bool = False) -> None:
@@ -169,10 +188,12 @@ class Environment:
 
 
 def deploy(config: Config, environment: str, plan: bool = False, as_json: bool = False,
-           allow_contract: bool = False, json_file: Path | None = None) -> None:
+           allow_contract: bool = False, json_file: Path | None = None,
+           skip_hosts: Sequence[str] = ()) -> None:
     """Deploy this checkout's version to ``environment`` (``plan``: say what would change;
-    ``json_file``: also write the plan there as JSON, from the same planning run)."""
-    env = Environment(config, environment)
+    ``json_file``: also write the plan there as JSON, from the same planning run;
+    ``skip_hosts``: app hosts left out, taken out of the proxy)."""
+    env = Environment(config, environment, skip_hosts)
     version = read_version(config)
     extra: dict[str, Any] = {**deploy_vars(env.settings, version, deploy_id(),
                                            config.get("approved_by", "")),
@@ -185,20 +206,23 @@ def deploy(config: Config, environment: str, plan: bool = False, as_json: bool =
     url_file = config.reports_dir / f"url-{environment}.txt"
     url_file.unlink(missing_ok=True)
     extra["deploy_url_file"] = str(url_file)
-    print(f"deploy of {extra['app_image_name']} (build {version.build}) to {environment}")
+    print(f"deploy of {extra['app_image_name']} (build {version.build}) to {environment}"
+          f"{skipped(skip_hosts)}")
     env.run_locked("deploy.yml", extra, f"deploy of build {version.build} to {environment}")
     url = url_file.read_text(encoding="utf-8").strip() if url_file.is_file() else "?"
-    print(f"deployed build {version.build} to {environment}: {url}")
+    print(f"deployed build {version.build} to {environment}: {url}{skipped(skip_hosts)}")
 
 
 def rollback(config: Config, environment: str, to_build: int | None = None,
-             allow_schema: bool = False) -> None:
-    """Switch ``environment`` back to the previous successful release (or ``to_build``)."""
-    env = Environment(config, environment)
+             allow_schema: bool = False, skip_hosts: Sequence[str] = ()) -> None:
+    """Switch every app host of ``environment`` to one build: the environment's previous
+    release (or ``to_build``); ``skip_hosts`` are left out and taken out of the proxy."""
+    env = Environment(config, environment, skip_hosts)
     extra: dict[str, Any] = {"rollback_allow_schema": int(allow_schema)}
     if to_build is not None:
         extra["rollback_to"] = to_build
     env.run_locked("rollback.yml", extra, f"rollback of {environment}")
+    print(f"rolled back {environment}{skipped(skip_hosts)}")
 
 
 def restore(config: Config, environment: str, backup: str | None, confirmed: bool) -> None:

@@ -2,8 +2,10 @@
 
 One fleet for the module (proxy-1 also runs the registry, app-1, app-2, db-1), provisioned by
 `pipeline provision fleet`, taken through a release history in order: build 1, build 2 under
-load through the proxy, an image that never turns healthy, a deploy with app-2 down, a
-rollback, a restore; plus the registry's and the vault's refusals.
+load through the proxy, an image that never turns healthy, build 4 stopped half-way (app-2's
+port taken), a rollback that puts both hosts on one build, a deploy with app-2 down (refused,
+then done with --skip-host), app-2 back in with a monitoring host down, a restore; plus the
+registry's and the vault's refusals.
 """
 import hashlib
 import json
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.support.load import Load, LoadResult, ask
 from tests.support.derived import NEVER_HEALTHY, derived_image
@@ -119,13 +122,68 @@ def unhealthy(fleet: FleetStack, second: tuple[subprocess.CompletedProcess[str],
     return deploy_derived(fleet, 3, NEVER_HEALTHY)
 
 
+def serving_port(fleet: FleetStack, host: str) -> str:
+    """The port the proxy sends ``host``'s traffic to (its entry: server ADDRESS:PORT ...)."""
+    entry = fleet.on_host("proxy-1", "cat", f"/var/lib/visitors/proxy/upstream.d/{host}.conf")
+    return entry.split("server ", 1)[1].split()[0].rsplit(":", 1)[1]
+
+
+def serving_container(fleet: FleetStack, host: str) -> str:
+    """The release container the proxy sends ``host``'s traffic to: its name and id."""
+    return fleet.on_host(host, "docker", "ps", "--filter", f"publish={serving_port(fleet, host)}",
+                         "--format", "{{.Names}} {{.ID}}")
+
+
+def history(fleet: FleetStack, host: str) -> list[dict[str, Any]]:
+    """``host``'s release records, newest first."""
+    records = json.loads(fleet.on_host(host, "cat", "/var/lib/visitors/releases.json"))
+    assert isinstance(records, list)
+    return records
+
+
 @pytest.fixture(scope="module")
-def host_down(fleet: FleetStack, unhealthy: tuple[subprocess.CompletedProcess[str], LoadResult]
-              ) -> subprocess.CompletedProcess[str]:
-    """Build 3 again, with app-2's host stopped (started again afterwards)."""
+def partial(fleet: FleetStack, unhealthy: tuple[subprocess.CompletedProcess[str], LoadResult]
+            ) -> subprocess.CompletedProcess[str]:
+    """Build 4 (build 2's image, reporting 4) stopped half-way: app-1 switches, then app-2's
+    release cannot publish its port (another process holds it), so app-2 keeps build 2."""
+    derived_image(fleet.image(2), fleet.built(4), 4, "")
+    fleet.set_build(4)
+    pushed = fleet.pipeline("push")
+    assert pushed.returncode == 0, output(pushed)
+    free_port = ({"8001", "8002"} - {serving_port(fleet, "app-2")}).pop()
+    holder = ("import socket, time; s = socket.socket(); "
+              f"s.bind(('{fleet.addresses['app-2']}', {free_port})); s.listen(); time.sleep(900)")
+    fleet.host("app-2").exec_run(
+        ["sh", "-c", f'echo $$ >/tmp/holder.pid; exec python3 -c "{holder}"'], detach=True)
+    try:
+        time.sleep(1)
+        return fleet.pipeline("deploy", "fleet")
+    finally:
+        fleet.on_host("app-2", "sh", "-c", "kill $(cat /tmp/holder.pid)")
+
+
+@pytest.fixture(scope="module")
+def rolled_back(fleet: FleetStack, partial: subprocess.CompletedProcess[str]
+                ) -> tuple[subprocess.CompletedProcess[str], LoadResult, str, str]:
+    """After the partial rollout (app-1 on 4, app-2 on 2), a rollback under load; app-2's
+    serving container before and after."""
+    assert partial.returncode == 1, output(partial)
+    before = serving_container(fleet, "app-2")
+    result, load = under_load(fleet, "rollback", "fleet")
+    return result, load, before, serving_container(fleet, "app-2")
+
+
+@pytest.fixture(scope="module")
+def host_down(fleet: FleetStack, rolled_back: tuple[subprocess.CompletedProcess[str],
+                                                    LoadResult, str, str]
+              ) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Build 4 again with app-2's host stopped (started again afterwards): without the flag,
+    with --skip-host naming no host of the inventory, then with --skip-host app-2."""
     fleet.host("app-2").stop(timeout=5)
     try:
-        return fleet.pipeline("deploy", "fleet", timeout=600)
+        return {"refused": fleet.pipeline("deploy", "fleet", timeout=600),
+                "unknown": fleet.pipeline("deploy", "fleet", "--skip-host", "app-9"),
+                "skipped": fleet.pipeline("deploy", "fleet", "--skip-host", "app-2")}
     finally:
         fleet.host("app-2").start()  # its engine starts at boot, its release with it
         deadline = time.monotonic() + 120
@@ -135,14 +193,25 @@ def host_down(fleet: FleetStack, unhealthy: tuple[subprocess.CompletedProcess[st
 
 
 @pytest.fixture(scope="module")
-def rolled_back(fleet: FleetStack, host_down: subprocess.CompletedProcess[str]
-                ) -> tuple[subprocess.CompletedProcess[str], LoadResult]:
-    """Back from build 2 to build 1 across the fleet, under load."""
-    return under_load(fleet, "rollback", "fleet")
+def rejoined(fleet: FleetStack, host_down: dict[str, subprocess.CompletedProcess[str]]
+             ) -> subprocess.CompletedProcess[str]:
+    """app-2 back: build 4 deployed without the flag, while a second monitoring host (in the
+    inventory, nothing answering at its address) is down."""
+    hosts_file = fleet.workdir / "inventories" / "fleet" / "hosts.yml"
+    original = hosts_file.read_text(encoding="utf-8")
+    hosts = yaml.safe_load(original)
+    hosts["all"]["children"]["monitoring"]["hosts"]["monitoring-2"] = {
+        "ansible_host": fleet.addresses["db-1"], "ansible_port": 2,
+        "private_address": fleet.addresses["db-1"]}
+    hosts_file.write_text(yaml.safe_dump(hosts), encoding="utf-8")
+    try:
+        return fleet.pipeline("deploy", "fleet")
+    finally:
+        hosts_file.write_text(original, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
-def restored(fleet: FleetStack, rolled_back: tuple[subprocess.CompletedProcess[str], LoadResult]
+def restored(fleet: FleetStack, rejoined: subprocess.CompletedProcess[str]
              ) -> tuple[subprocess.CompletedProcess[str], str, str]:
     """Rows changed after the last backup, then the newest backup restored."""
     before = fleet.sql("SELECT ip, visits FROM visitor ORDER BY ip")
@@ -228,31 +297,78 @@ def test_a_never_healthy_image_stops_at_the_first_host(
     assert serving_builds(fleet) == {"app-1": 2, "app-2": 2}
 
 
-def test_an_unreachable_host_stops_the_deploy_before_anything_switches(
-        fleet: FleetStack, host_down: subprocess.CompletedProcess[str]) -> None:
-    assert host_down.returncode == 1
-    assert last_line(host_down).startswith(
-        "pipeline: error: deploy of build 3 to fleet host app-2 is unreachable"), \
-        output(host_down)
-    assert serving_builds(fleet) == {"app-1": 2, "app-2": 2}
+def test_a_partial_rollout_stops_at_the_host_that_fails(
+        fleet: FleetStack, partial: subprocess.CompletedProcess[str]) -> None:
+    assert partial.returncode == 1
+    assert last_line(partial).startswith("pipeline: error: deploy of build 4 to fleet failed "
+                                         "on host app-2"), output(partial)
+    assert [record["build"] for record in history(fleet, "app-1")][:2] == [4, 2]
+    assert history(fleet, "app-2")[0]["build"] == 2
 
 
-def test_rollback_returns_every_host_to_build_1(
-        fleet: FleetStack, rolled_back: tuple[subprocess.CompletedProcess[str], LoadResult]
-        ) -> None:
-    result, load = rolled_back
+def test_rollback_after_a_partial_rollout_returns_every_host_to_one_build(
+        fleet: FleetStack, rolled_back: tuple[subprocess.CompletedProcess[str], LoadResult,
+                                              str, str]) -> None:
+    result, load, app_2_before, app_2_after = rolled_back
     assert result.returncode == 0, output(result)
     assert load.failed == 0, load.errors
-    assert serving_builds(fleet) == {"app-1": 1, "app-2": 1}
+    # Build 2: the release before build 4 that both hosts keep. Each host's own previous
+    # release would have put app-2, which never left build 2, on build 1.
+    assert serving_builds(fleet) == {"app-1": 2, "app-2": 2}
+    assert app_2_after == app_2_before  # already on build 2: left as it was
+    assert result.stdout.strip().splitlines()[-1] == "rolled back fleet"
+
+
+def test_an_unreachable_host_stops_the_deploy_and_names_the_flag(
+        host_down: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    refused = host_down["refused"]
+    assert refused.returncode == 1
+    error = last_line(refused)
+    assert error.startswith("pipeline: error: deploy of build 4 to fleet failed on host localhost "
+                            "at task 'Check that the host answered': app-2 does not answer"), \
+        output(refused)
+    assert "nothing was changed" in error and "--skip-host app-2" in error
+
+
+def test_a_skip_host_the_inventory_lacks_is_one_line(
+        host_down: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    unknown = host_down["unknown"]
+    assert unknown.returncode == 2, output(unknown)
+    assert last_line(unknown).endswith(
+        "--skip-host app-9: not an app host of this inventory (its app hosts: app-1, app-2)")
+
+
+def test_a_deploy_skipping_a_down_host_releases_the_others_and_drains_it(
+        fleet: FleetStack, host_down: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    skipped = host_down["skipped"]
+    assert skipped.returncode == 0, output(skipped)
+    assert skipped.stdout.strip().splitlines()[-1] == (
+        f"deployed build 4 to fleet: {fleet.url('/')} (skipped app-2: not changed, out of the "
+        "proxy until a run without --skip-host reaches it)")
+    record = history(fleet, "app-1")[0]
+    assert (record["build"], record["skipped_hosts"]) == (4, ["app-2"])
+    assert history(fleet, "app-2")[0]["build"] == 2
+    assert fleet.on_host("proxy-1", "ls", "/var/lib/visitors/proxy/upstream.d") == "app-1.conf"
+
+
+def test_a_deploy_without_the_flag_brings_the_host_back_with_a_monitoring_host_down(
+        fleet: FleetStack, rejoined: subprocess.CompletedProcess[str]) -> None:
+    assert rejoined.returncode == 0, output(rejoined)
+    said = " ".join(rejoined.stdout.split())
+    assert "warning: monitoring host monitoring-2 does not answer" in said
+    assert "warning: monitoring host monitoring-2 was not told where build 4 serves on app-2" \
+        in said
+    assert serving_builds(fleet) == {"app-1": 4, "app-2": 4}
+    assert history(fleet, "app-2")[0]["skipped_hosts"] == []
 
 
 def test_restore_brings_back_the_rows_of_the_newest_backup(
         restored: tuple[subprocess.CompletedProcess[str], str, str]) -> None:
     result, before, after = restored
     assert result.returncode == 0, output(result)
-    # The newest backup is the one build 3's deploy took before it failed to release.
+    # The newest backup is the one the deploy that brought app-2 back took.
     assert result.stdout.strip().splitlines()[-1].startswith("restored fleet from visitors-")
-    assert result.stdout.strip().endswith("-before-build-3.dump")
+    assert result.stdout.strip().endswith("-before-build-4.dump")
     assert before and after == before
 
 
