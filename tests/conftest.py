@@ -1,5 +1,5 @@
 """Markers by folder, the machine-wide fixtures (the provisioned stack, one PostgreSQL), and
-the session's own reports folder, so tests leave no records in the checkout's.
+what keeps a test session from leaving traces: reports, containers.
 
 Every test under tests/app is a test of the delivered service: the pipeline's test stage
 selects ``service or not slow`` (setup.cfg ``[pipeline] test_args``), the service's own tests,
@@ -7,9 +7,12 @@ slow or not, and the fast tests of everything else. They run on a real PostgreSQ
 on SQLite too), so they also declare the ``postgres`` tool (tests/test_system_tools.py).
 """
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from types import FrameType
 from typing import Iterator
 
 import pytest
@@ -18,6 +21,29 @@ from bench.app_throughput.pg_cluster import DatabaseServer, PostgresNotInstalled
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_TESTS = ROOT / "tests" / "app"
+# The SIGTERM handler the session replaced.
+PREVIOUS_SIGTERM = pytest.StashKey["signal._HANDLER"]()
+
+
+def terminated(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM as Ctrl-C: pytest then stops and runs every fixture's finalizer, so a session
+    ended by a timeout or an aborted build still removes its containers and networks. A second
+    SIGTERM is ignored: it would cut that teardown short (SIGKILL remains the hard stop)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt(f"terminated by signal {signum} (SIGTERM)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Turn SIGTERM into KeyboardInterrupt for this session (signals reach the main thread
+    only: xdist's workers run their session there too)."""
+    if threading.current_thread() is threading.main_thread():
+        config.stash[PREVIOUS_SIGTERM] = signal.signal(signal.SIGTERM, terminated)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Give SIGTERM back its handler from before the session."""
+    if PREVIOUS_SIGTERM in config.stash:
+        signal.signal(signal.SIGTERM, config.stash[PREVIOUS_SIGTERM])
 
 
 @pytest.fixture(scope="session", autouse=True)
