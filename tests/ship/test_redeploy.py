@@ -1,0 +1,221 @@
+"""``pipeline version redeploy N ENV``: build N's image found in the environment's real registry
+(pushed there by the real push stage), and its own version written into version_file.
+
+The slow tests run a registry of their own (Debian's docker-registry, distribution 2.8, plain
+HTTP on loopback like the local inventory's) and push small images (one tiny layer, FROM
+scratch) to it with the real push stage.
+"""
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from pipeline.core.errors import InputError
+from pipeline.core.version import parse
+from pipeline.ship import images
+from pipeline.ship.redeploy import VERSION_LABEL, build_number, tagged_versions
+from bench.ports import free_port
+from tests.support.stack import REPO_ROOT
+
+# main has moved on to 1.5.0 since build 7 was built as 1.3.0.
+MAIN_VERSION = "1.5.0+build.12\n"
+
+
+@pytest.mark.parametrize("text", ["0", "07", "-3", "7a", "", " ", "1.3.0+build.7", "7 8"])
+def test_a_build_to_redeploy_must_be_a_positive_integer(text: str) -> None:
+    with pytest.raises(InputError, match=r"^the build to redeploy must be a build number \(a "
+                                         r"positive integer\), got '.*'$"):
+        build_number(text)
+
+
+def test_a_build_number_may_come_with_spaces() -> None:
+    assert build_number(" 7 ") == 7
+
+
+def test_only_tags_the_build_stage_gives_are_versions() -> None:
+    tags = ["latest", "git-90a06d2", "1.3.0-build.7", "1.3.0-build.07", "1.3-build.7",
+            "1.3.0+build.7", "v1.3.0-build.7", "2.0.0-build.8"]
+    assert [str(version) for version in tagged_versions(tags)] == ["1.3.0+build.7",
+                                                                   "2.0.0+build.8"]
+
+
+def test_the_command_refuses_a_bad_build_before_reading_any_registry(tmp_path: Path) -> None:
+    version_file = tmp_path / "version.txt"
+    version_file.write_text(MAIN_VERSION, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "version", "redeploy", "7;ls", "production"],
+        cwd=REPO_ROOT, text=True, capture_output=True, timeout=60, check=False,
+        env={**os.environ, "PIPELINE_VERSION_FILE": str(version_file),
+             "PIPELINE_REPORTS_DIR": str(tmp_path / "reports")})
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "pipeline: error: the build to redeploy must be a build number (a positive integer), "
+        "got '7;ls'"]
+    assert version_file.read_text(encoding="utf-8") == MAIN_VERSION
+
+
+REGISTRY_CONFIG = """\
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: {storage}
+http:
+  addr: {address}
+"""
+
+
+@pytest.fixture(scope="module")
+def own_registry(provisioned: None,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A registry on a free loopback port, storing under a temporary folder: its address.
+    (The provisioned machine has the Docker engine and Debian's docker-registry.)"""
+    workdir = tmp_path_factory.mktemp("registry")
+    address = f"127.0.0.1:{free_port()}"
+    config = workdir / "config.yml"
+    config.write_text(REGISTRY_CONFIG.format(storage=workdir / "storage", address=address),
+                      encoding="utf-8")
+    with open(workdir / "registry.log", "wb") as log:
+        server = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=log,
+                                  stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://{address}/v2/", timeout=2).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, \
+                    (workdir / "registry.log").read_text(encoding="utf-8")
+                time.sleep(0.2)
+        yield address
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+class Registry:
+    """A repository of the test's registry, an inventory naming it, and the real push and
+    redeploy commands run against them."""
+
+    def __init__(self, workdir: Path, address: str) -> None:
+        self.address = address
+        self.client = docker.from_env()
+        self.image_name = f"redeploy-{uuid.uuid4().hex[:8]}"
+        self.workdir = workdir
+        self.version_file = workdir / "version.txt"
+        inventory = workdir / "inventories" / "test"
+        (inventory / "group_vars" / "all").mkdir(parents=True)
+        (inventory / "hosts.yml").write_text(
+            "all:\n  hosts:\n    localhost: {ansible_connection: local}\n", encoding="utf-8")
+        (inventory / "group_vars" / "all" / "main.yml").write_text(
+            f"registry_address: {address}\n", encoding="utf-8")
+        self.env = {**os.environ, "PIPELINE_IMAGE_NAME": self.image_name,
+                    "PIPELINE_INVENTORIES_DIR": str(inventory.parent),
+                    "PIPELINE_DEPLOY_ENVIRONMENT": "test",
+                    "PIPELINE_VERSION_FILE": str(self.version_file),
+                    "PIPELINE_REPORTS_DIR": str(workdir / "reports")}
+
+    def push(self, version: str, label: str | None = None) -> None:
+        """Build a tiny image labelled ``label`` (default: ``version``), tag it as the build
+        stage tags ``version``, and push it with the real push stage."""
+        label = version if label is None else label
+        dockerfile = (f"FROM scratch\nCOPY marker /marker\n"
+                      f"LABEL {VERSION_LABEL}=\"{label}\"\n").encode()
+        context = io.BytesIO()
+        with tarfile.open(fileobj=context, mode="w") as archive:
+            for name, data in {"Dockerfile": dockerfile, "marker": version.encode()}.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+        context.seek(0)
+        image, _ = self.client.images.build(fileobj=context, custom_context=True, rm=True)
+        tags = images.image_tags(parse(version), self.head())
+        for tag in tags:
+            image.tag(self.image_name, tag=tag)
+        self.version_file.write_text(version + "\n", encoding="utf-8")
+        pushed = self.pipeline("push")
+        assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+
+    def head(self) -> str:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+
+    def redeploy(self, build: str) -> subprocess.CompletedProcess[str]:
+        """``pipeline version redeploy BUILD test`` with main's version file in place."""
+        self.version_file.write_text(MAIN_VERSION, encoding="utf-8")
+        return self.pipeline("version", "redeploy", build, "test")
+
+    def pipeline(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pipeline", *argv], cwd=REPO_ROOT,
+                              env=self.env, text=True, capture_output=True, timeout=300,
+                              check=False)
+
+    def remove(self) -> None:
+        """Every local tag of the test's images (the registry keeps its copies)."""
+        for image in self.client.images.list():
+            for tag in image.tags:
+                if tag.rpartition("/")[2].startswith(f"{self.image_name}:"):
+                    self.client.images.remove(tag, force=True)
+
+
+@pytest.fixture(scope="module")
+def registry(own_registry: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """Build 7 as 1.3.0; build 8 twice (1.4.0 and 1.5.0: a number reused); build 9 tagged
+    1.4.0-build.9 but labelled as build 8's image (retagged)."""
+    made = Registry(tmp_path_factory.mktemp("redeploy"), own_registry)
+    try:
+        made.push("1.3.0+build.7")
+        made.push("1.4.0+build.8")
+        made.push("1.5.0+build.8")
+        made.push("1.4.0+build.9", label="1.4.0+build.8")
+        yield made
+    finally:
+        made.remove()
+
+
+@pytest.mark.slow
+def test_redeploy_writes_the_version_of_the_builds_image(registry: Registry) -> None:
+    result = registry.redeploy("7")
+    assert result.returncode == 0, result.stderr
+    assert registry.version_file.read_text(encoding="utf-8") == "1.3.0+build.7\n"
+    assert (f"redeploy of build 7: {registry.image_name}:1.3.0-build.7 is in {registry.address}; "
+            f"{registry.version_file} says 1.3.0+build.7") in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("build", "message"), [
+    ("10", "registry {registry} has no image {image} of build 10 (its newest builds there: "
+           "7, 8, 9): nothing to redeploy"),
+    ("8", "registry {registry} holds 2 images of build 8 (1.4.0-build.8, 1.5.0-build.8): "
+          "which one is the build is not known"),
+    ("9", "{registry}/{image}:1.4.0-build.9 says it is '1.4.0+build.8' "
+          "(org.opencontainers.image.version), not 1.4.0+build.9: it was retagged"),
+])
+def test_a_build_the_registry_cannot_vouch_for_is_one_line_and_changes_nothing(
+        registry: Registry, build: str, message: str) -> None:
+    result = registry.redeploy(build)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "pipeline: error: " + message.format(registry=registry.address,
+                                             image=registry.image_name)]
+    assert registry.version_file.read_text(encoding="utf-8") == MAIN_VERSION
+
+
+@pytest.mark.slow
+def test_a_repository_the_registry_never_saw_holds_no_build(registry: Registry) -> None:
+    registry.env["PIPELINE_IMAGE_NAME"] = f"never-pushed-{uuid.uuid4().hex[:8]}"
+    try:
+        result = registry.redeploy("7")
+    finally:
+        registry.env["PIPELINE_IMAGE_NAME"] = registry.image_name
+    assert result.returncode == 1
+    assert result.stderr.endswith("of build 7 (it holds no build of it): nothing to redeploy\n")
