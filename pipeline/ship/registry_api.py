@@ -84,8 +84,7 @@ class Registry:
                     return None, error.headers
                 raise self._refused(error, path) from None
             except urllib.error.URLError as error:
-                if isinstance(error.reason, ssl.SSLError) and scheme == "https" \
-                        and self._loopback():
+                if self._speaks_no_tls(error.reason) and scheme == "https" and self._loopback():
                     continue
                 raise StageFailed(f"registry {self.address} does not answer: "
                                   f"{error.reason}") from None
@@ -101,6 +100,12 @@ class Registry:
         if ca.is_file():
             context.load_verify_locations(cafile=str(ca))
         return context
+
+    @staticmethod
+    def _speaks_no_tls(reason: object) -> bool:
+        """A TLS handshake answered in clear, not a certificate this machine does not trust."""
+        return isinstance(reason, ssl.SSLError) \
+            and not isinstance(reason, ssl.SSLCertVerificationError)
 
     def _loopback(self) -> bool:
         host = urllib.parse.urlsplit(f"//{self.address}").hostname or ""

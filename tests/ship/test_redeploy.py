@@ -5,8 +5,11 @@ The slow tests run a registry of their own (Debian's docker-registry, distributi
 HTTP on loopback like the local inventory's) and push small images (one tiny layer, FROM
 scratch) to it with the real push stage.
 """
+import datetime
 import io
+import ipaddress
 import os
+import ssl
 import subprocess
 import sys
 import tarfile
@@ -14,15 +17,20 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import docker
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-from pipeline.core.errors import InputError
+from pipeline.core.errors import InputError, StageFailed
 from pipeline.core.version import parse
-from pipeline.ship import images
-from pipeline.ship.redeploy import VERSION_LABEL, build_number, tagged_versions
+from pipeline.ship import images, registry_api
+from pipeline.ship.redeploy import VERSION_LABEL, build_number, find_build, tagged_versions
 from bench.ports import free_port
 from tests.support.stack import REPO_ROOT
 
@@ -71,35 +79,85 @@ storage:
 http:
   addr: {address}
 """
+TLS_CONFIG = """\
+  tls:
+    certificate: {certificate}
+    key: {key}
+"""
 
 
-@pytest.fixture(scope="module")
-def own_registry(provisioned: None,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A registry on a free loopback port, storing under a temporary folder: its address.
-    (The provisioned machine has the Docker engine and Debian's docker-registry.)"""
-    workdir = tmp_path_factory.mktemp("registry")
+@contextmanager
+def serving(workdir: Path, storage: Path, tls: tuple[Path, Path, Path] | None = None
+            ) -> Iterator[str]:
+    """Debian's docker-registry on a free loopback port, storing in ``storage``, with TLS when
+    ``tls`` (CA, certificate, key) is given: its address, while it runs."""
     address = f"127.0.0.1:{free_port()}"
-    config = workdir / "config.yml"
-    config.write_text(REGISTRY_CONFIG.format(storage=workdir / "storage", address=address),
-                      encoding="utf-8")
-    with open(workdir / "registry.log", "wb") as log:
+    text = REGISTRY_CONFIG.format(storage=storage, address=address)
+    context = None
+    if tls is not None:
+        text += TLS_CONFIG.format(certificate=tls[1], key=tls[2])
+        context = ssl.create_default_context(cafile=str(tls[0]))
+    config = workdir / f"registry-{address.rpartition(':')[2]}.yml"
+    config.write_text(text, encoding="utf-8")
+    log_file = config.with_suffix(".log")
+    with open(log_file, "wb") as log:
         server = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=log,
                                   stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(f"http://{address}/v2/", timeout=2).close()
+                urllib.request.urlopen(f"{'https' if tls else 'http'}://{address}/v2/",
+                                       timeout=2, context=context).close()
                 break
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, \
-                    (workdir / "registry.log").read_text(encoding="utf-8")
+                    log_file.read_text(encoding="utf-8")
                 time.sleep(0.2)
         yield address
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def own_registry(provisioned: None,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A registry of this module's own (the provisioned machine has the Docker engine and
+    Debian's docker-registry): its address and its storage."""
+    workdir = tmp_path_factory.mktemp("registry")
+    with serving(workdir, workdir / "storage") as address:
+        yield address, workdir / "storage"
+
+
+def certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA of its own and a certificate it signs for 127.0.0.1: their files (CA, certificate,
+    key), as the registry role makes them."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "redeploy test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(ca_key, hashes.SHA256()))
+    files = (directory / "ca.crt", directory / "registry.crt", directory / "registry.key")
+    files[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files[1].write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    files[2].write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return files
 
 
 class Registry:
@@ -168,10 +226,11 @@ class Registry:
 
 
 @pytest.fixture(scope="module")
-def registry(own_registry: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+def registry(own_registry: tuple[str, Path],
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """Build 7 as 1.3.0; build 8 twice (1.4.0 and 1.5.0: a number reused); build 9 tagged
     1.4.0-build.9 but labelled as build 8's image (retagged)."""
-    made = Registry(tmp_path_factory.mktemp("redeploy"), own_registry)
+    made = Registry(tmp_path_factory.mktemp("redeploy"), own_registry[0])
     try:
         made.push("1.3.0+build.7")
         made.push("1.4.0+build.8")
@@ -219,3 +278,21 @@ def test_a_repository_the_registry_never_saw_holds_no_build(registry: Registry) 
         registry.env["PIPELINE_IMAGE_NAME"] = registry.image_name
     assert result.returncode == 1
     assert result.stderr.endswith("of build 7 (it holds no build of it): nothing to redeploy\n")
+
+
+@pytest.mark.slow
+def test_a_tls_registry_is_read_with_the_ca_the_engine_trusts_for_it(
+        registry: Registry, own_registry: tuple[str, Path], tmp_path: Path) -> None:
+    """The same images served over TLS with a CA of its own, which the engine would trust from
+    certs.d/HOST:PORT/ca.crt: read with it; without it, one line and no fallback to HTTP."""
+    ca, certificate, key = certificates(tmp_path)
+    with serving(tmp_path, own_registry[1], (ca, certificate, key)) as address:
+        certs = tmp_path / "certs.d"
+        (certs / address).mkdir(parents=True)
+        (certs / address / "ca.crt").write_bytes(ca.read_bytes())
+        trusted = registry_api.Registry(address, certs_dir=certs)
+        assert find_build(trusted, registry.image_name, 7) == parse("1.3.0+build.7")
+        untrusted = registry_api.Registry(address, certs_dir=tmp_path / "nothing")
+        with pytest.raises(StageFailed, match=rf"^registry {address} does not answer: "
+                                              r".*CERTIFICATE_VERIFY_FAILED"):
+            find_build(untrusted, registry.image_name, 7)
