@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench.cli import parser
-from tests.support.load import Load
 from tests.support.stack import REGISTRY, REPO_ROOT, ShipStack, remove_images
 from pipeline.core import config as config_module
 from pipeline.ship import images
@@ -68,10 +67,8 @@ def deploy_figures(stack: ShipStack) -> tuple[float, float, float, int, int]:
     provision = timed(lambda: _check(stack.pipeline("provision", stack.environment)))
     first = timed(lambda: _check(stack.pipeline("run", "--stages", "version,build,deploy")))
     _check(stack.pipeline("run", "--stages", "version,build"))
-    with Load(stack.url("/version"), workers=3, max_seconds=300) as load:
-        time.sleep(1)
+    with stack.page_load() as load:
         redeploy = timed(lambda: _check(stack.pipeline("deploy", stack.environment)))
-        time.sleep(1)
     return provision, first, redeploy, load.result.served, load.result.failed
 
 

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.cli import parser
-from tests.support.load import Load
 from tests.support.derived import derived_image
 from tests.support.fleet import REPO_ROOT, FleetStack
 
@@ -50,8 +49,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         derived_image(stack.image(1), stack.image(2), 2, "")
         stack.set_build(2)
         timed(stack, "push")
-        with Load(stack.url("/version"), workers=4, max_seconds=600,
-                  own_hosts=frozenset(stack.addresses.values())) as load:
+        with stack.page_load() as load:
             seconds = timed(stack, "deploy", "fleet")
         print(f"rolling deploy under load (2 hosts):  {seconds:6.1f} s, "
               f"{load.result.served} requests served, {load.result.failed} failed", flush=True)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.support.load import Load, LoadResult
+from tests.support.load import LoadResult
 from tests.support.stack import REPO_ROOT, ShipStack
 
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ def aborted(stack: ShipStack) -> tuple[int, str, LoadResult]:
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr
     built = stack.pipeline("run", "--stages", "version,build,push")
     assert built.returncode == 0, built.stdout[-4000:] + built.stderr
-    with Load(stack.url("/version"), workers=2, max_seconds=300) as load:
+    with stack.page_load() as load:
         run = subprocess.Popen(stack.command("deploy", stack.environment), cwd=REPO_ROOT,
                                env=stack.env(), text=True, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)
@@ -47,7 +47,7 @@ def test_an_aborted_deploy_frees_its_lock_and_the_old_release_keeps_serving(
     assert error.strip().splitlines()[-1] == (
         "pipeline: error: terminated (SIGTERM): the deploy lock was freed")
     assert not stack.lock_file.exists()
-    assert load.failed == 0, load.errors
+    assert load.problems() == []
     assert stack.version_served()["build"] == 1
     status = stack.pipeline("status", stack.environment)
     assert status.returncode == 0, status.stdout[-2000:] + status.stderr

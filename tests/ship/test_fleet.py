@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.load import Load, LoadResult, ask
+from tests.support.load import LoadResult, ask
 from tests.support.derived import NEVER_HEALTHY, derived_image
 from tests.support.fleet import REPO_ROOT, FleetStack
 
@@ -78,12 +78,9 @@ def serving_builds(fleet: FleetStack) -> dict[str, int]:
 
 def under_load(fleet: FleetStack, *args: str) -> tuple[subprocess.CompletedProcess[str],
                                                        LoadResult]:
-    """Run the CLI while a bounded load asks the proxy for /version."""
-    with Load(fleet.url("/version"), workers=3, max_seconds=600,
-              own_hosts=frozenset(fleet.addresses.values())) as load:
-        time.sleep(1)
+    """Run the CLI under the page load, from before it starts until it ends."""
+    with fleet.page_load() as load:
         result = fleet.pipeline(*args)
-        time.sleep(1)
     return result, load.result
 
 
@@ -276,7 +273,7 @@ def test_build_2_rolls_out_under_load_without_a_failed_request(
         fleet: FleetStack, second: tuple[subprocess.CompletedProcess[str], LoadResult]) -> None:
     result, load = second
     assert result.returncode == 0, output(result)
-    assert load.failed == 0, load.errors
+    assert load.problems() == []
     assert load.served > 50 and load.builds == {1, 2}
     assert serving_builds(fleet) == {"app-1": 2, "app-2": 2}
     assert ask(fleet.url("/metrics"))[0] == 404
@@ -292,7 +289,7 @@ def test_a_never_healthy_image_stops_at_the_first_host(
     assert error.startswith("pipeline: error: deploy of build 3 to fleet failed on host app-1 "
                             "at task 'app : Fail the release'"), error
     assert "visitors-app-b2-p" in error and "keeps serving" in error
-    assert load.failed == 0, load.errors
+    assert load.problems() == []
     assert load.builds == {2}
     assert serving_builds(fleet) == {"app-1": 2, "app-2": 2}
 
@@ -311,7 +308,7 @@ def test_rollback_after_a_partial_rollout_returns_every_host_to_one_build(
                                               str, str]) -> None:
     result, load, app_2_before, app_2_after = rolled_back
     assert result.returncode == 0, output(result)
-    assert load.failed == 0, load.errors
+    assert load.problems() == []
     # Build 2: the release before build 4 that both hosts keep. Each host's own previous
     # release would have put app-2, which never left build 2, on build 1.
     assert serving_builds(fleet) == {"app-1": 2, "app-2": 2}

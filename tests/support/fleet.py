@@ -14,6 +14,7 @@ from pathlib import Path
 import docker
 
 from pipeline.ship import fleet as fleet_module
+from tests.support.load import Load
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FLEET_INVENTORY = REPO_ROOT / "ansible" / "inventories" / "fleet"
@@ -112,3 +113,13 @@ class FleetStack:
         return self.on_host("db-1", "docker", "exec", "visitors-db", "psql", "--username",
                             "visitors", "--dbname", "visitors", "--tuples-only", "--no-align",
                             "--command", query)
+
+    def visits(self) -> int:
+        """Every visit the fleet's database has counted (the zero-downtime load's counter)."""
+        return int(self.sql("SELECT coalesce(sum(visits), 0) FROM visitor"))
+
+    def page_load(self) -> Load:
+        """The zero-downtime load: the page through the proxy (each request writes a visit),
+        checked against the visits the database counted."""
+        return Load(self.url("/"), workers=3, max_seconds=900,
+                    own_hosts=frozenset(self.addresses.values()), counter=self.visits)

@@ -16,6 +16,7 @@ import docker
 import yaml
 
 from bench.ports import free_port
+from tests.support.load import Load
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_INVENTORY = REPO_ROOT / "ansible" / "inventories" / "local"
@@ -81,9 +82,11 @@ class ShipStack:
         """``python -m pipeline ARGS``."""
         return [sys.executable, "-m", "pipeline", *args]
 
-    def pipeline(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-        """Run the real CLI against this stack and capture what it said."""
-        return subprocess.run(self.command(*args), cwd=REPO_ROOT, env=self.env(), text=True,
+    def pipeline(self, *args: str, timeout: float = 900, cwd: Path = REPO_ROOT
+                 ) -> subprocess.CompletedProcess[str]:
+        """Run the real CLI against this stack (from ``cwd``, the project it builds) and
+        capture what it said."""
+        return subprocess.run(self.command(*args), cwd=cwd, env=self.env(), text=True,
                               capture_output=True, timeout=timeout, check=False)
 
     def start_pipeline(self, *args: str) -> "subprocess.Popen[str]":
@@ -124,6 +127,15 @@ class ShipStack:
         """Run ``query`` in the stack's database and return psql's unaligned output."""
         return self.run_in("db", "psql", "--username", self.name, "--dbname", self.name,
                            "--tuples-only", "--no-align", "--command", query).strip()
+
+    def visits(self) -> int:
+        """Every visit the stack's database has counted (the zero-downtime load's counter)."""
+        return int(self.sql("SELECT coalesce(sum(visits), 0) FROM visitor"))
+
+    def page_load(self) -> Load:
+        """The zero-downtime load: the page through the proxy (each request writes a visit),
+        checked against the visits the database counted."""
+        return Load(self.url("/"), workers=3, max_seconds=600, counter=self.visits)
 
     def app_builds(self) -> list[int]:
         """The builds of the stack's release containers, running or not."""
