@@ -70,9 +70,14 @@ class Registry:
 
     def _get(self, path: str, accept: str, missing_ok: bool = False) -> tuple[Any, Message]:
         """GET ``path``: its body and headers; (None, headers) for a 404 when ``missing_ok``."""
-        headers = {"Accept": accept, **_authorization()}
+        authorization = _authorization()
         for scheme in self._schemes():
-            request = urllib.request.Request(f"{scheme}://{self.address}{path}", headers=headers)
+            request = urllib.request.Request(f"{scheme}://{self.address}{path}",
+                                             headers={"Accept": accept})
+            # Never forwarded on a redirect (a blob's storage elsewhere): the login is the
+            # registry's alone.
+            for name, value in authorization.items():
+                request.add_unredirected_header(name, value)
             try:
                 with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS,
                                             context=self._tls()) as response:

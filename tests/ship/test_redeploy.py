@@ -5,14 +5,18 @@ The slow tests run a registry of their own (Debian's docker-registry, distributi
 HTTP on loopback like the local inventory's) and push small images (one tiny layer, FROM
 scratch) to it with the real push stage.
 """
+import base64
 import datetime
+import http.server
 import io
 import ipaddress
+import json
 import os
 import ssl
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -296,3 +300,69 @@ def test_a_tls_registry_is_read_with_the_ca_the_engine_trusts_for_it(
         with pytest.raises(StageFailed, match=rf"^registry {address} does not answer: "
                                               r".*CERTIFICATE_VERIFY_FAILED"):
             find_build(untrusted, registry.image_name, 7)
+
+
+class Recording(http.server.BaseHTTPRequestHandler):
+    """Answers GETs from ``routes`` (path -> status, headers, body) and records each request's
+    path and Authorization header in ``seen``."""
+
+    routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    seen: list[tuple[str, str | None]] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        status, headers, body = self.routes.get(self.path, (404, {}, b"{}"))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the test reads ``seen``."""
+
+
+@contextmanager
+def answering(routes: dict[str, tuple[int, dict[str, str], bytes]]
+              ) -> Iterator[tuple[str, list[tuple[str, str | None]]]]:
+    """An HTTP server on loopback with these routes: its address and what it saw."""
+    handler = type("Handler", (Recording,), {"routes": routes, "seen": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", handler.seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_registry_login_never_follows_a_redirect_elsewhere(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registry may send a blob's download to its storage: that host never gets the login."""
+    monkeypatch.setenv("REGISTRY_USER", "pipeline")
+    monkeypatch.setenv("REGISTRY_PASSWORD", "s3cret")
+    label = json.dumps({"config": {"Labels": {VERSION_LABEL: "1.3.0+build.7"}}}).encode()
+    with answering({"/blob": (200, {}, label)}) as (storage, stored):
+        manifest = json.dumps({"config": {"digest": "sha256:abc"}}).encode()
+        with answering({
+            "/v2/app/tags/list?n=1000": (200, {}, b'{"tags": ["1.3.0-build.7"]}'),
+            "/v2/app/manifests/1.3.0-build.7": (200, {}, manifest),
+            "/v2/app/blobs/sha256:abc": (307, {"Location": f"http://{storage}/blob"}, b""),
+        }) as (address, asked):
+            found = find_build(registry_api.Registry(address), "app", 7)
+    assert found == parse("1.3.0+build.7")
+    login = "Basic " + base64.b64encode(b"pipeline:s3cret").decode()
+    assert [authorization for _, authorization in asked] == [login] * 3
+    assert stored == [("/blob", None)]
+
+
+def test_a_registry_that_refuses_the_login_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGISTRY_USER", "pipeline")
+    monkeypatch.setenv("REGISTRY_PASSWORD", "wrong")
+    with answering({"/v2/app/tags/list?n=1000": (401, {}, b"{}")}) as (address, _):
+        with pytest.raises(StageFailed) as raised:
+            find_build(registry_api.Registry(address), "app", 7)
+    assert str(raised.value) == (f"registry {address} refused pipeline: set REGISTRY_USER and "
+                                 "REGISTRY_PASSWORD to its login (basic auth)")
