@@ -327,12 +327,17 @@ class Recording(http.server.BaseHTTPRequestHandler):
 def answering(routes: dict[str, tuple[int, dict[str, str], bytes]]
               ) -> Iterator[tuple[str, list[tuple[str, str | None]]]]:
     """An HTTP server on loopback with these routes: its address and what it saw."""
-    handler = type("Handler", (Recording,), {"routes": routes, "seen": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    seen: list[tuple[str, str | None]] = []
+
+    class Handler(Recording):
+        """This server's routes and record."""
+
+    Handler.routes, Handler.seen = routes, seen
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"127.0.0.1:{server.server_address[1]}", handler.seen
+        yield f"127.0.0.1:{server.server_address[1]}", seen
     finally:
         server.shutdown()
         server.server_close()
