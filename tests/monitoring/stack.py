@@ -103,6 +103,9 @@ class MonitoringStack:
             "service": Service.from_config(config_module.load(REPO_ROOT, {})).as_vars(),
             # Punctuation a URL would need escaped: the exporter must still log in.
             "db_password": f"{secrets.token_hex(8)}/+'%@:x",
+            # No postgres role here to make the exporter's own: it logs in as the owner.
+            "db_monitor_user": self.name,
+            "db_monitor_password": "{{ db_password }}",
             "proxy_status_listen": f"127.0.0.1:{self.ports['status']}",
             "app_metrics_target": f"127.0.0.1:{self.ports['app']}",
             "monitoring_webhook_url": self.webhook.url, **INTERVALS,
