@@ -60,22 +60,24 @@ def test_a_build_asked_for_must_be_kept_by_every_host() -> None:
     assert choice(PARTIAL, {"app-1": 4, "app-2": 2}, 1)["build"] == 1
     refused = choice(PARTIAL, {"app-1": 4, "app-2": 2}, 4)
     assert refused["build"] is None
-    assert refused["reason"] == ("build 4 is not kept by every app host (app-1 keeps 4, 2, 1; "
-                                 "app-2 keeps 2, 1)")
+    assert refused["reason"] == ("no kept release to roll back to with build 4 (kept: app-1: "
+                                 "4, 2, 1; app-2: 2, 1): every app host must keep it")
 
 
 def test_no_older_release_kept_everywhere_is_said_with_what_each_host_keeps() -> None:
     refused = choice({"app-1": [record(4, 5), record(3, 4)], "app-2": [record(2, 2)]},
                      {"app-1": 4, "app-2": 2})
     assert refused["build"] is None
-    assert refused["reason"] == ("no release older than build 4 is kept by every app host "
-                                 "(app-1 keeps 4, 3; app-2 keeps 2)")
+    assert refused["reason"] == ("no kept release to roll back to: none older than build 4 "
+                                 "is kept by every app host (kept: app-1: 4, 3; app-2: 2)")
 
 
 def test_with_nothing_serving_the_newest_record_is_the_current_release() -> None:
     assert choice(PARTIAL, {"app-1": -1, "app-2": -1})["build"] == 2
-    assert choice({"app-1": []}, {"app-1": -1})["reason"] == "no release is recorded on the " \
-        "app hosts"
+    assert choice({"app-1": [record(1, 1)]}, {"app-1": 1}, 9)["reason"] == (
+        "no kept release to roll back to with build 9 (kept: 1): every app host must keep it")
+    assert choice({"app-1": []}, {"app-1": -1})["reason"] == (
+        "no kept release to roll back to: no app host records a release")
 
 
 def test_skipped_hosts_are_left_out_of_every_play_but_localhost_stays() -> None:

@@ -28,17 +28,20 @@ def rollback_choice(histories: dict[str, list[dict[str, Any]]], serving: dict[st
     served = {int(build) for build in serving.values()}
     current = next((build for build in order if build in served), order[0] if order else None)
     everywhere = [build for build in order if all(build in builds for builds in kept.values())]
-    listed = "; ".join(f"{host} keeps {', '.join(map(str, builds)) or 'none'}"
+    listed = "; ".join(f"{host}: {', '.join(map(str, builds)) or 'none'}"
                        for host, builds in sorted(kept.items()))
+    if len(kept) == 1:
+        listed = listed.split(": ", 1)[1]
     if wanted is not None:
         build = int(wanted) if int(wanted) in everywhere else None
-        reason = f"build {wanted} is not kept by every app host ({listed})"
+        reason = (f"no kept release to roll back to with build {wanted} (kept: {listed}): "
+                  "every app host must keep it")
     else:
         older = order[order.index(current) + 1:] if current is not None else []
         build = next((candidate for candidate in older if candidate in everywhere), None)
-        reason = (f"no release older than build {current} is kept by every app host "
-                  f"({listed})" if current is not None else "no release is recorded on the "
-                  "app hosts")
+        reason = (f"no kept release to roll back to: none older than build {current} is kept "
+                  f"by every app host (kept: {listed})" if current is not None else
+                  "no kept release to roll back to: no app host records a release")
     return {"build": build, "current": current, "kept": kept,
             "reason": "" if build is not None else reason}
 
