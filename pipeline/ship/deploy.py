@@ -147,7 +147,7 @@ class Environment:
                                     quiet=quiet, limit=skip_limit(self.skip_hosts))
 
     def run_locked(self, playbook: str, extra: Mapping[str, object], what: str,
-                   quiet: bool = False) -> None:
+                   quiet: bool = False) -> ansible.PlaybookResult:
         """Run a playbook that takes the deploy lock, and free the lock whatever happens.
 
         The playbook's last play frees it (unlock.yml); when the run stops before, failing or
@@ -157,7 +157,7 @@ class Environment:
                  "deploy_process": process.identity(), **extra}
         try:
             with _freed_on_sigterm():
-                self.run(playbook, extra, what, quiet=quiet)
+                return self.run(playbook, extra, what, quiet=quiet)
         except BaseException as stopped:
             try:
                 with _freed_on_sigterm():

@@ -6,6 +6,10 @@ short read-only playbook (pipeline/ansible/provisioned.yml), whether it is still
 provision left it: the same fingerprint, the same containers running, its registry answering.
 Only when every host says so is the provision skipped; otherwise it runs, and says why.
 
+A provision holds the environment's deploy lock, as a deploy does (a daemon.json change
+restarts engines; a changed password recreates the database): it is refused while a deploy,
+rollback, restore or destroy runs, and they are refused while it runs.
+
 The fingerprint is a hash of what decides what provision does: the library's playbooks and roles
 (pipeline/ansible), this environment's inventory, and the Ansible release.
 """
@@ -64,6 +68,6 @@ def provision(config: Config, environment: str, if_changed: bool = False) -> Non
                   "left it (run `pipeline provision` without --if-changed to run it anyway)")
             return
         print(f"provisioning {environment}: {'; '.join(reasons)}")
-    result = env.run("provision.yml", {"provision_fingerprint": current},
-                     f"provisioning {environment}")
+    result = env.run_locked("provision.yml", {"provision_fingerprint": current},
+                            f"provisioning {environment}")
     print(f"provisioned {environment}: {result.changed()} changes")
