@@ -19,6 +19,7 @@ from tests.support.load import LoadResult
 from tests.support.stack import REPO_ROOT, ShipStack
 
 pytestmark = pytest.mark.slow
+Run = subprocess.CompletedProcess[str]
 
 REVISION = "e2e0expand02"
 COLUMN = "zero_downtime_note"
@@ -42,7 +43,7 @@ def downgrade() -> None:
 '''
 
 
-def output(result: subprocess.CompletedProcess[str]) -> str:
+def output(result: Run) -> str:
     """What a run printed, for assertion messages."""
     return (result.stdout[-4000:] + result.stderr[-2000:]).strip()
 
@@ -85,8 +86,7 @@ def first(stack: ShipStack) -> str:
 
 
 @pytest.fixture(scope="module")
-def expanded(stack: ShipStack, first: str
-             ) -> tuple[subprocess.CompletedProcess[str], LoadResult]:
+def expanded(stack: ShipStack, first: str) -> tuple[Run, LoadResult]:
     """Build 2 built and pushed from the copy with the expand migration, then deployed under
     the page load; returns the deploy and the load."""
     copy = expand_copy(stack, first)
@@ -99,24 +99,21 @@ def expanded(stack: ShipStack, first: str
 
 
 @pytest.fixture(scope="module")
-def refused(stack: ShipStack, expanded: tuple[subprocess.CompletedProcess[str], LoadResult]
-            ) -> subprocess.CompletedProcess[str]:
+def refused(stack: ShipStack, expanded: tuple[Run, LoadResult]) -> Run:
     """A plain rollback to build 1, which ran an older schema."""
     return stack.pipeline("rollback", stack.environment)
 
 
 @pytest.fixture(scope="module")
-def rolled_back(stack: ShipStack, refused: subprocess.CompletedProcess[str]) -> LoadResult:
+def rolled_back(stack: ShipStack, refused: Run) -> tuple[Run, LoadResult]:
     """The rollback to build 1 across the expand step, asked for, under the page load."""
     with stack.page_load() as load:
         result = stack.pipeline("rollback", stack.environment, "--allow-schema-mismatch")
-    assert result.returncode == 0, output(result)
-    return load.result
+    return result, load.result
 
 
 def test_a_release_with_an_expand_migration_deploys_with_no_failed_or_lost_visit(
-        stack: ShipStack, expanded: tuple[subprocess.CompletedProcess[str], LoadResult]
-) -> None:
+        stack: ShipStack, expanded: tuple[Run, LoadResult]) -> None:
     deployed, load = expanded
     assert deployed.returncode == 0, output(deployed)
     assert load.problems() == []
@@ -127,16 +124,18 @@ def test_a_release_with_an_expand_migration_deploys_with_no_failed_or_lost_visit
 
 
 def test_a_rollback_across_the_expand_step_is_refused_unless_asked_for(
-        stack: ShipStack, refused: subprocess.CompletedProcess[str]) -> None:
+        stack: ShipStack, refused: Run) -> None:
     assert refused.returncode == 2, output(refused)
     assert "force it with --allow-schema-mismatch" in refused.stderr
     assert stack.version_served()["build"] == 2
 
 
 def test_the_rollback_across_it_drops_no_visit_and_the_page_still_counts(
-        stack: ShipStack, rolled_back: LoadResult) -> None:
-    assert rolled_back.problems() == []
-    assert rolled_back.builds == {2, 1}
+        stack: ShipStack, rolled_back: tuple[Run, LoadResult]) -> None:
+    result, load = rolled_back
+    assert result.returncode == 0, output(result)
+    assert load.problems() == []
+    assert load.builds == {2, 1}
     assert stack.version_served()["build"] == 1
     assert stack.app_builds() == [1]
     assert stack.sql("SELECT version_num FROM alembic_version") == REVISION
