@@ -2,13 +2,14 @@
 
 Each environment's inventory names its registry (``registry_address``); registry.yml reads it
 there, as the hosts do when they pull, so what is pushed and what is pulled cannot disagree.
-Environments that share a registry get one push. With REGISTRY_USER and REGISTRY_PASSWORD set
-(Jenkins binds them for main's builds), it logs in first; the login lives in this process only,
-never in a Docker config file.
+Environments that share a registry get one push, which says the digest the registry gave each
+tag (a deploy resolves the tag to its digest in the registry and runs exactly that). With
+REGISTRY_USER and REGISTRY_PASSWORD set (Jenkins binds them for main's builds), it logs in
+first; the login lives in this process only, never in a Docker config file.
 """
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core.config import Config
 from pipeline.core.errors import InputError, StageFailed
@@ -59,11 +60,20 @@ def push(config: Config, environments: Sequence[str] = ()) -> tuple[str, ...]:
             client.images.get(f"{settings.image_name}:{tag}").tag(repository, tag=tag)
             reference = f"{repository}:{tag}"
             chunks = client.api.push(repository, tag=tag, stream=True, decode=True)
-            for _ in engine.stream_progress(chunks, f"docker push {reference} to {registry}"):
-                pass
+            digest = pushed_digest(engine.stream_progress(chunks,
+                                                          f"docker push {reference} to {registry}"))
             pushed.append(reference)
-            print(f"pushed {reference} (for {', '.join(served)})")
+            print(f"pushed {reference} as {digest} (for {', '.join(served)})")
     return tuple(pushed)
+
+
+def pushed_digest(chunks: Iterable[Mapping[str, Any]]) -> str:
+    """The digest the registry gave the manifest a push's ``chunks`` end with: the deploy pins
+    the tag to the digest the registry serves for it then, which this one should be."""
+    digest = "an unknown digest"
+    for chunk in chunks:
+        digest = str((chunk.get("aux") or {}).get("Digest", digest))
+    return digest
 
 
 def login(client: "docker.DockerClient", registry: str) -> None:

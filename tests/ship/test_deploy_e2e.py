@@ -9,6 +9,7 @@ build 2 killed outright twice (before its switch, then during its watch) and rec
 2 redeployed while its container is sick (frozen).
 """
 import os
+import re
 import signal
 import subprocess
 import time
@@ -21,8 +22,8 @@ import docker
 import yaml
 
 from tests.support.load import LoadResult
-from tests.support.stack import REPO_ROOT, ShipStack
-from tests.support.derived import NEVER_HEALTHY, derived_image
+from tests.support.stack import REGISTRY, REPO_ROOT, ShipStack
+from tests.support.derived import NEVER_HEALTHY, derived_image, push
 
 pytestmark = pytest.mark.slow
 
@@ -96,6 +97,7 @@ def second(stack: ShipStack, planned: subprocess.CompletedProcess[str]
 def unhealthy(stack: ShipStack, second: tuple[Step, subprocess.CompletedProcess[str]]) -> Step:
     """Build 3: an image whose healthcheck never passes."""
     derived_image(stack.image(2), stack.image(3), 3, NEVER_HEALTHY)
+    push(stack.image(3))
     stack.set_build(3)
     return deploy_under_load(stack, "deploy", stack.environment)
 
@@ -113,6 +115,7 @@ def bad_migration(stack: ShipStack, unhealthy: Step) -> tuple[Step, str, str]:
                  "def downgrade():\n    pass\n")
     name = "app/migrations/versions/badbad000004_fails.py"
     derived_image(stack.image(2), stack.image(4), 4, "", files={name: migration})
+    push(stack.image(4))
     stack.set_build(4)
     return deploy_under_load(stack, "deploy", stack.environment), head, rows
 
@@ -152,7 +155,9 @@ def test_a_build_or_backup_that_is_not_kept_is_refused_as_bad_input(
 def test_a_plan_says_what_would_change_and_changes_nothing(
         stack: ShipStack, planned: subprocess.CompletedProcess[str]) -> None:
     assert planned.returncode == 0, planned.stdout[-4000:] + planned.stderr
-    assert f"localhost: {stack.image(1)} -> {stack.image(2)}" in planned.stdout
+    # What serves is pinned by the deploy (repository@digest); the plan names the new tag.
+    assert re.search(rf"localhost: {re.escape(REGISTRY)}/{stack.image_name}@sha256:[0-9a-f]{{64}}"
+                     rf" -> {re.escape(stack.image(2))}\n", planned.stdout), planned.stdout
     assert "migrations: none" in planned.stdout
     assert "restarts: the app on localhost, one host at a time" in planned.stdout
     assert stack.version_served()["build"] == 1

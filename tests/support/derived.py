@@ -29,3 +29,11 @@ def derived_image(base: str, target: str, build: int, dockerfile_tail: str,
 
 # A release whose server never starts: its container runs, /healthz never answers.
 NEVER_HEALTHY = 'CMD ["sleep", "3600"]'
+
+
+def push(reference: str) -> None:
+    """Push the locally tagged ``registry/name:tag`` to its registry: a deploy takes the build
+    from the registry (it resolves the tag to its digest there), never from a host's tag."""
+    repository, tag = reference.rsplit(":", 1)
+    for chunk in docker.from_env().api.push(repository, tag=tag, stream=True, decode=True):
+        assert "error" not in chunk, chunk
