@@ -84,10 +84,11 @@ class ShipStack:
 
     def pipeline(self, *args: str, timeout: float = 900, cwd: Path = REPO_ROOT
                  ) -> subprocess.CompletedProcess[str]:
-        """Run the real CLI against this stack (from ``cwd``, the project it builds) and
-        capture what it said."""
-        return subprocess.run(self.command(*args), cwd=cwd, env=self.env(), text=True,
-                              capture_output=True, timeout=timeout, check=False)
+        """Run the real CLI against this stack (from ``cwd``, the project it builds, always
+        with this checkout's library) and capture what it said."""
+        library = {} if cwd == REPO_ROOT else {"PYTHONPATH": str(REPO_ROOT)}
+        return subprocess.run(self.command(*args), cwd=cwd, env={**self.env(), **library},
+                              text=True, capture_output=True, timeout=timeout, check=False)
 
     def start_pipeline(self, *args: str) -> "subprocess.Popen[str]":
         """Start the real CLI in the background (for concurrent deploys)."""
