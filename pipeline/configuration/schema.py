@@ -108,7 +108,8 @@ KEYS: tuple[Key, ...] = (
     Key("version_path", "str", "/version",
         "the path that tells which build runs; empty: the image's label tells it", "run"),
     Key("version_field", "str", "build",
-        "the JSON field of version_path holding the build number or the whole version", "run"),
+        "the JSON field of version_path holding the build number or the whole version; with "
+        "the build number, a `version` field beside it must hold the whole version", "run"),
     Key("metrics_path", "str", "/metrics",
         "the path Prometheus scrapes the service's metrics from; empty: it has none", "run"),
     Key("metrics_requests_counter", "str", "",
