@@ -1,15 +1,12 @@
 """A provision holds the deploy lock: refused while another run holds it, and refusing others."""
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import docker
 import pytest
 
-from tests.support.stack import REPO_ROOT, ShipStack
+from tests.support.stack import ShipStack, throwaway_stack
 
 pytestmark = pytest.mark.slow
 
@@ -17,14 +14,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def target(provisioned: None) -> Iterator[ShipStack]:
     """An environment of this machine, never provisioned before the test."""
-    (REPO_ROOT / "build").mkdir(exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="provision-lock-", dir=REPO_ROOT / "build"))
-    stack = ShipStack(workdir)
-    try:
+    with throwaway_stack("provision-lock-") as stack:
         yield stack
-    finally:
-        stack.destroy()
-        shutil.rmtree(workdir)
 
 
 def containers(stack: ShipStack) -> list[str]:

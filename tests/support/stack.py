@@ -4,12 +4,16 @@ Same playbooks, roles and local inventory as `make deploy`, but its own stack na
 containers, network, volume and state directory), its own loopback port, image name, version
 file and reports: it never touches the developer's `local` deployment or version.txt.
 """
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -157,3 +161,20 @@ class ShipStack:
             network.remove()
         remove_images(self.image_name)  # as built
         remove_images(f"{REGISTRY}/{self.image_name}")  # as pushed
+
+
+@contextlib.contextmanager
+def throwaway_stack(prefix: str) -> Iterator[ShipStack]:
+    """An environment of this machine that nothing used before, destroyed with its files after.
+
+    Its files live under build/ (ignored by git) because the pipeline reports version and
+    report paths relative to the project root.
+    """
+    (REPO_ROOT / "build").mkdir(exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=prefix, dir=REPO_ROOT / "build"))
+    stack = ShipStack(workdir)
+    try:
+        yield stack
+    finally:
+        stack.destroy()
+        shutil.rmtree(workdir)
