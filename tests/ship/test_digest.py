@@ -22,6 +22,15 @@ def output(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout[-4000:] + result.stderr
 
 
+def deploy_build(stack: ShipStack, build: int) -> subprocess.CompletedProcess[str]:
+    """Deploy build BUILD, then leave the stack's version file at build 1 again."""
+    stack.set_build(build)
+    try:
+        return stack.pipeline("deploy", stack.environment)
+    finally:
+        stack.set_build(1)
+
+
 def serving(stack: ShipStack) -> "docker.models.containers.Container":
     """The stack's one release container."""
     (container,) = docker.from_env().containers.list(
@@ -78,11 +87,7 @@ def test_a_build_the_registry_lacks_is_one_line_and_changes_nothing(
         repushed: tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]
         ) -> None:
     before = serving(stack).id
-    stack.set_build(7)
-    try:
-        result = stack.pipeline("deploy", stack.environment)
-    finally:
-        stack.set_build(1)
+    result = deploy_build(stack, 7)
     assert result.returncode == 2, output(result)
     assert result.stderr.strip().splitlines()[-1].endswith(
         f"the registry has no {stack.image(7)}: push that build first (pipeline push); "
@@ -99,11 +104,7 @@ def test_a_release_reporting_another_version_of_its_build_is_not_released(
     before = serving(stack).id
     derived_image(stack.image(1), stack.image(2), 2, "ENV APP_VERSION=9.9.9+build.2")
     push(stack.image(2))
-    stack.set_build(2)
-    try:
-        result = stack.pipeline("deploy", stack.environment)
-    finally:
-        stack.set_build(1)
+    result = deploy_build(stack, 2)
     assert result.returncode == 1, output(result)
     error = result.stderr.strip().splitlines()[-1]
     assert "/version reports build 2 (version 9.9.9+build.2), not build 2 (version " \
